@@ -1,0 +1,501 @@
+package chain
+
+import (
+	"errors"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/holiman/uint256"
+	"github.com/velarium/velarium/evm"
+	"github.com/velarium/velarium/evm/precompile"
+	"github.com/velarium/velarium/fork"
+	"github.com/velarium/velarium/state"
+)
+
+// Result is the outcome of one transaction.
+type Result struct {
+	// Err is the validity error of a transaction that could not be included
+	// (see errors.go); nothing else is set and the state is unchanged.
+	Err error
+	// Status is 1 for success, 0 for a failed (reverted, out of gas...) execution.
+	Status  uint64
+	GasUsed uint64 // gas charged to the sender, after refunds and the EIP-7623 floor
+	Logs    []Log
+	// ReturnData is the output of the outermost frame (revert data on revert).
+	ReturnData      []byte
+	ContractAddress *common.Address // for creation transactions
+	// ExecErr is why execution failed when Status is 0 (nil on success).
+	ExecErr error
+	Diff    state.Diff
+}
+
+// Config holds optional execution settings.
+type Config struct {
+	Tracer evm.Tracer
+}
+
+// Gas constants of transaction processing.
+const (
+	txGas               = 21000
+	txDataZeroGas       = 4
+	txAccessListAddrGas = 2400  // EIP-2930
+	txAccessListKeyGas  = 1900  // EIP-2930
+	txAuthGas           = 25000 // EIP-7702 PER_EMPTY_ACCOUNT_COST
+	authBaseGas         = 12500 // EIP-7702 PER_AUTH_BASE_COST
+	initCodeWordGas     = 2     // EIP-3860
+	floorTokenGas       = 10    // EIP-7623 TOTAL_COST_FLOOR_PER_TOKEN
+	blobGasPerBlob      = 1 << 17
+)
+
+// Apply executes msg against src to completion. src must always be ready:
+// a state.ErrNotReady from it is returned as an error.
+func Apply(rules *fork.Rules, env *BlockEnv, msg *Message, src state.Source, cfg Config) (*Result, error) {
+	x := NewExec(rules, env, msg, src, cfg)
+	return x.Step()
+}
+
+// IntrinsicGas returns the gas a transaction costs before execution, and
+// its EIP-7623 floor (0 before Prague).
+func IntrinsicGas(rules *fork.Rules, msg *Message) (gas, floor uint64) {
+	gas = txGas
+	if msg.To == nil && rules.Homestead {
+		gas = rules.TxCreateGas
+	}
+	var zeros uint64
+	for _, b := range msg.Data {
+		if b == 0 {
+			zeros++
+		}
+	}
+	nz := uint64(len(msg.Data)) - zeros
+	gas += zeros*txDataZeroGas + nz*rules.TxDataNonZeroGas
+	if msg.To == nil && rules.Shanghai {
+		gas += initCodeWordGas * ((uint64(len(msg.Data)) + 31) / 32)
+	}
+	for _, t := range msg.AccessList {
+		gas += txAccessListAddrGas + uint64(len(t.StorageKeys))*txAccessListKeyGas
+	}
+	gas += uint64(len(msg.AuthList)) * txAuthGas
+	if rules.Prague {
+		floor = txGas + floorTokenGas*(zeros+4*nz)
+	}
+	return gas, floor
+}
+
+// BlobBaseFee computes the EIP-4844 blob base fee from the excess blob gas.
+func BlobBaseFee(rules *fork.Rules, excess uint64) *uint256.Int {
+	// fake_exponential(MIN_BASE_FEE_PER_BLOB_GAS=1, excess, fraction)
+	fr := new(big.Int).SetUint64(rules.Blob.UpdateFraction)
+	num := new(big.Int).SetUint64(excess)
+	out := new(big.Int)
+	acc := new(big.Int).Mul(big.NewInt(1), fr)
+	for i := int64(1); acc.Sign() > 0; i++ {
+		out.Add(out, acc)
+		acc.Mul(acc, num)
+		acc.Div(acc, new(big.Int).Mul(fr, big.NewInt(i)))
+	}
+	out.Div(out, fr)
+	v, overflow := uint256.FromBig(out)
+	if overflow {
+		return new(uint256.Int).SetAllOne()
+	}
+	return v
+}
+
+// phases of a transaction
+const (
+	phLoad = iota
+	phValidate
+	phStart
+	phRun
+	phFinish
+	phDone
+)
+
+// Exec is one transaction in progress. Step runs it until it finishes or a
+// state access cannot be served; after state.ErrNotReady call Step again to
+// resume from that access. Not safe for concurrent use.
+type Exec struct {
+	rules *fork.Rules
+	env   *BlockEnv
+	msg   *Message
+	cfg   Config
+	phase int
+
+	st  *evm.State
+	vm  *evm.EVM
+	res *Result
+
+	intrinsic, floor uint64
+	price            uint256.Int // effective gas price
+	blobFee          uint256.Int
+	created          common.Address
+}
+
+// NewExec prepares msg for execution over src.
+func NewExec(rules *fork.Rules, env *BlockEnv, msg *Message, src state.Source, cfg Config) *Exec {
+	return &Exec{rules: rules, env: env, msg: msg, cfg: cfg, st: evm.NewState(src)}
+}
+
+// State returns the transaction's journaled state.
+func (x *Exec) State() *evm.State { return x.st }
+
+// Step advances the transaction. It returns the result when done, or
+// (nil, err) when the source returned err (state.ErrNotReady: call Step
+// again later; anything else: the transaction cannot proceed).
+func (x *Exec) Step() (*Result, error) {
+	for {
+		var err error
+		switch x.phase {
+		case phLoad:
+			err = x.load()
+			if err == nil {
+				x.phase = phValidate
+			}
+		case phValidate:
+			if verr := x.validate(); verr != nil {
+				x.res = &Result{Err: verr}
+				x.phase = phDone
+				return x.res, nil
+			}
+			x.prepare()
+			x.phase = phStart
+		case phStart:
+			err = x.start()
+			if err == nil {
+				x.phase = phRun
+			}
+		case phRun:
+			err = x.vm.Run()
+			if err == nil {
+				x.phase = phFinish
+			}
+		case phFinish:
+			err = x.finish()
+			if err == nil {
+				x.phase = phDone
+			}
+		case phDone:
+			return x.res, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// load brings in everything validation and preparation read.
+func (x *Exec) load() error {
+	m := x.msg
+	if err := x.st.LoadCode(m.From); err != nil {
+		return err
+	}
+	if m.To != nil {
+		if err := x.st.LoadCode(*m.To); err != nil {
+			return err
+		}
+	}
+	if x.rules.Prague {
+		for i := range m.AuthList {
+			if a := m.AuthList[i].Authority; a != nil {
+				if err := x.st.LoadCode(*a); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func typeSupported(r *fork.Rules, t uint8) bool {
+	switch t {
+	case 0:
+		return true
+	case 1:
+		return r.Berlin
+	case 2:
+		return r.London
+	case 3:
+		return r.Cancun
+	case 4:
+		return r.Prague
+	}
+	return false
+}
+
+// validate checks every validity rule; nothing is modified.
+func (x *Exec) validate() error {
+	r, m, env, st := x.rules, x.msg, x.env, x.st
+	if !typeSupported(r, m.Type) {
+		return errorf(ErrTxTypeNotSupported, "type %d under %s", m.Type, r.Name)
+	}
+	if r.MaxTxGas != 0 && m.Gas > r.MaxTxGas {
+		return errorf(ErrGasLimitTooHigh, "gas %d, cap %d", m.Gas, r.MaxTxGas)
+	}
+	nonce, _ := st.Nonce(m.From)
+	switch {
+	case m.Nonce < nonce:
+		return errorf(ErrNonceTooLow, "tx %d, state %d", m.Nonce, nonce)
+	case m.Nonce > nonce:
+		return errorf(ErrNonceTooHigh, "tx %d, state %d", m.Nonce, nonce)
+	case nonce == ^uint64(0):
+		return errorf(ErrNonceMax, "nonce %d", nonce)
+	}
+	if code, _ := st.Code(m.From); len(code) > 0 {
+		if _, ok := evm.ParseDelegation(code); !ok || !r.Prague {
+			return errorf(ErrSenderNoEOA, "%s has code", m.From)
+		}
+	}
+	feeCap, tip := &m.GasFeeCap, &m.GasTipCap
+	if m.Type < 2 {
+		feeCap, tip = &m.GasPrice, &m.GasPrice
+	}
+	if r.London {
+		if feeCap.Lt(tip) {
+			return errorf(ErrTipAboveFeeCap, "tip %s, fee cap %s", tip, feeCap)
+		}
+		if env.BaseFee != nil && feeCap.Lt(env.BaseFee) {
+			return errorf(ErrFeeCapTooLow, "fee cap %s, base fee %s", feeCap, env.BaseFee)
+		}
+	}
+	var blobGas uint64
+	if m.Type == 3 {
+		if m.To == nil {
+			return ErrBlobTxCreate
+		}
+		if len(m.BlobHashes) == 0 {
+			return ErrMissingBlobHashes
+		}
+		for i, h := range m.BlobHashes {
+			if h[0] != 0x01 {
+				return errorf(ErrInvalidBlobHashVersion, "hash %d has version %d", i, h[0])
+			}
+		}
+		n := uint64(len(m.BlobHashes))
+		if n > r.Blob.Max || (r.Blob.MaxPerTx != 0 && n > r.Blob.MaxPerTx) {
+			return errorf(ErrTooManyBlobs, "%d blobs", n)
+		}
+		blobGas = n * blobGasPerBlob
+		x.blobFee = *x.blobBaseFee()
+		if m.BlobFeeCap.Lt(&x.blobFee) {
+			return errorf(ErrBlobFeeCapTooLow, "cap %s, blob base fee %s", &m.BlobFeeCap, &x.blobFee)
+		}
+	}
+	if m.Type == 4 {
+		if m.To == nil {
+			return ErrSetCodeTxCreate
+		}
+		if len(m.AuthList) == 0 {
+			return ErrEmptyAuthList
+		}
+	}
+	if m.Gas > env.GasLimit {
+		return errorf(ErrGasLimitReached, "gas %d, block limit %d", m.Gas, env.GasLimit)
+	}
+	// Funds: gas * fee cap + value + blob gas * blob fee cap.
+	need := new(uint256.Int).SetUint64(m.Gas)
+	_, o1 := need.MulOverflow(need, feeCap)
+	_, o2 := need.AddOverflow(need, &m.Value)
+	if blobGas > 0 {
+		bg := new(uint256.Int).SetUint64(blobGas)
+		_, o3 := bg.MulOverflow(bg, &m.BlobFeeCap)
+		_, o4 := need.AddOverflow(need, bg)
+		o2 = o2 || o3 || o4
+	}
+	bal, _ := st.Balance(m.From)
+	if o1 || o2 || bal.Lt(need) {
+		return errorf(ErrInsufficientFunds, "address %s have %s want %s", m.From, bal, need)
+	}
+	x.intrinsic, x.floor = IntrinsicGas(r, m)
+	if m.Gas < x.intrinsic {
+		return errorf(ErrIntrinsicGas, "have %d, want %d", m.Gas, x.intrinsic)
+	}
+	if m.Gas < x.floor {
+		return errorf(ErrFloorDataGas, "have %d, want %d", m.Gas, x.floor)
+	}
+	if m.To == nil && r.Shanghai && len(m.Data) > r.MaxInitCodeSize {
+		return errorf(ErrMaxInitCodeSizeExceeded, "size %d, limit %d", len(m.Data), r.MaxInitCodeSize)
+	}
+	// Effective gas price.
+	if r.London && env.BaseFee != nil {
+		p := new(uint256.Int).Add(env.BaseFee, tip)
+		if p.Gt(feeCap) {
+			p = feeCap
+		}
+		x.price = *p
+	} else {
+		x.price = *feeCap
+	}
+	return nil
+}
+
+func (x *Exec) blobBaseFee() *uint256.Int {
+	if x.env.ExcessBlobGas == nil {
+		return BlobBaseFee(x.rules, 0)
+	}
+	return BlobBaseFee(x.rules, *x.env.ExcessBlobGas)
+}
+
+// prepare buys gas, bumps the nonce, fills the access list and applies
+// EIP-7702 authorizations. Everything it reads was loaded by load.
+func (x *Exec) prepare() {
+	r, m, st := x.rules, x.msg, x.st
+	cost := new(uint256.Int).SetUint64(m.Gas)
+	cost.Mul(cost, &x.price)
+	if m.Type == 3 {
+		bf := new(uint256.Int).SetUint64(uint64(len(m.BlobHashes)) * blobGasPerBlob)
+		bf.Mul(bf, &x.blobFee)
+		cost.Add(cost, bf)
+	}
+	st.SubBalance(m.From, cost)
+	if m.To != nil {
+		n, _ := st.Nonce(m.From)
+		st.SetNonce(m.From, n+1)
+	}
+	if r.Berlin {
+		st.WarmAddress(m.From)
+		if m.To != nil {
+			st.WarmAddress(*m.To)
+		}
+		for _, a := range precompile.Active(r) {
+			st.WarmAddress(a)
+		}
+		for _, t := range m.AccessList {
+			st.WarmAddress(t.Address)
+			for _, k := range t.StorageKeys {
+				st.WarmSlot(t.Address, k)
+			}
+		}
+		if r.Shanghai {
+			st.WarmAddress(x.env.Coinbase) // EIP-3651
+		}
+	}
+	if r.Prague {
+		for i := range m.AuthList {
+			x.applyAuth(&m.AuthList[i])
+		}
+		if m.To != nil {
+			code, _ := st.Code(*m.To)
+			if d, ok := evm.ParseDelegation(code); ok {
+				st.WarmAddress(d)
+			}
+		}
+	}
+}
+
+// applyAuth applies one EIP-7702 authorization; invalid ones are skipped.
+func (x *Exec) applyAuth(a *Authorization) {
+	st := x.st
+	if !a.ChainID.IsZero() && !a.ChainID.Eq(&x.env.ChainID) {
+		return
+	}
+	if a.Nonce == ^uint64(0) || a.Authority == nil {
+		return
+	}
+	auth := *a.Authority
+	st.WarmAddress(auth)
+	code, _ := st.Code(auth)
+	if len(code) > 0 {
+		if _, ok := evm.ParseDelegation(code); !ok {
+			return
+		}
+	}
+	if n, _ := st.Nonce(auth); n != a.Nonce {
+		return
+	}
+	if ok, _ := st.Exist(auth); ok {
+		st.AddRefund(txAuthGas - authBaseGas)
+	}
+	if a.Address == (common.Address{}) {
+		st.SetCode(auth, nil)
+	} else {
+		st.SetCode(auth, evm.DelegationCode(a.Address))
+	}
+	st.SetNonce(auth, a.Nonce+1)
+}
+
+func (x *Exec) blockContext() *evm.BlockContext {
+	env := x.env
+	bc := &evm.BlockContext{
+		Coinbase: env.Coinbase, GasLimit: env.GasLimit, Number: env.Number, Time: env.Time,
+		Difficulty: env.Difficulty, ChainID: env.ChainID,
+	}
+	if env.Random != nil {
+		bc.Random = *env.Random
+	}
+	if env.BaseFee != nil {
+		bc.BaseFee = *env.BaseFee
+	}
+	if x.rules.Cancun {
+		bc.BlobBaseFee = *x.blobBaseFee()
+	}
+	return bc
+}
+
+// start begins the outermost call or creation.
+func (x *Exec) start() error {
+	m := x.msg
+	if x.vm == nil {
+		x.vm = evm.New(x.rules, x.blockContext(), evm.TxContext{Origin: m.From, GasPrice: x.price, BlobHashes: m.BlobHashes}, x.st)
+		x.vm.Tracer = x.cfg.Tracer
+	}
+	gas := m.Gas - x.intrinsic
+	if m.To == nil {
+		x.created = createAddress(m.From, m.Nonce)
+		return x.vm.Create(m.From, x.created, m.Data, gas, &m.Value)
+	}
+	return x.vm.Call(m.From, *m.To, m.Data, gas, &m.Value)
+}
+
+// finish refunds gas, pays the coinbase and collects the result.
+func (x *Exec) finish() error {
+	r, m, st := x.rules, x.msg, x.st
+	cb := x.env.Coinbase
+	if err := st.Load(cb); err != nil {
+		return err
+	}
+	out, gasLeft, execErr := x.vm.Result()
+	used := m.Gas - gasLeft
+	refund := min(st.Refund(), used/r.RefundQuotient)
+	gasLeft += refund
+	used -= refund
+	if used < x.floor { // EIP-7623
+		used = x.floor
+		gasLeft = m.Gas - used
+	}
+	back := new(uint256.Int).SetUint64(gasLeft)
+	back.Mul(back, &x.price)
+	st.AddBalance(m.From, back)
+	tip := x.price
+	if r.London && x.env.BaseFee != nil {
+		tip.Sub(&tip, x.env.BaseFee)
+	}
+	fee := new(uint256.Int).SetUint64(used)
+	fee.Mul(fee, &tip)
+	st.AddBalance(cb, fee)
+
+	res := &Result{GasUsed: used, ReturnData: out, ExecErr: execErr}
+	if execErr == nil {
+		res.Status = 1
+		logs := st.Logs()
+		res.Logs = make([]Log, len(logs))
+		copy(res.Logs, logs)
+	}
+	if m.To == nil {
+		a := x.created
+		res.ContractAddress = &a
+	}
+	res.Diff = st.Diff(r.EIP158)
+	x.res = res
+	return nil
+}
+
+// errIsFatal reports whether a source error is more than "not ready".
+func errIsFatal(err error) bool { return err != nil && !errors.Is(err, state.ErrNotReady) }
+
+var _ = errIsFatal
+
+func createAddress(from common.Address, nonce uint64) common.Address {
+	return crypto.CreateAddress(from, nonce)
+}

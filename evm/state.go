@@ -1,0 +1,539 @@
+package evm
+
+import (
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/holiman/uint256"
+	"github.com/velarium/velarium/state"
+)
+
+// Log is an EVM log record.
+type Log struct {
+	Address common.Address
+	Topics  []common.Hash
+	Data    []byte
+}
+
+type slotKey struct {
+	addr common.Address
+	slot common.Hash
+}
+
+// account is the transaction-local view of one account.
+type account struct {
+	exists   bool
+	nonce    uint64
+	balance  uint256.Int
+	codeHash common.Hash
+	code     []byte
+	codeOK   bool                        // code loaded (or known empty)
+	orig     map[common.Hash]common.Hash // values read from the source: the "original" values of EIP-2200
+	dirty    map[common.Hash]common.Hash // values written in this transaction
+	fresh    bool                        // storage starts empty: created in this transaction
+	created  bool                        // created in this transaction (EIP-6780)
+	destruct bool                        // self-destructed; deleted at the end of the transaction
+	touched  bool                        // touched (EIP-161)
+	modified bool                        // some field changed
+	codeSet  bool                        // code changed
+}
+
+func (a *account) empty() bool {
+	return a.nonce == 0 && a.balance.IsZero() && (a.codeHash == state.EmptyCodeHash || a.codeHash == (common.Hash{}))
+}
+
+type jkind uint8
+
+const (
+	jBalance jkind = iota
+	jNonce
+	jCode
+	jStorage
+	jAccount // whole-account replacement (creation, self-destruct)
+	jTouch
+	jWarmAddr
+	jWarmSlot
+	jTransient
+	jRefund
+	jLog
+)
+
+type jentry struct {
+	kind    jkind
+	addr    common.Address
+	key     common.Hash
+	prev    common.Hash
+	had     bool
+	prevU64 uint64
+	prevBal uint256.Int
+	prevAcc *account
+}
+
+// State is the journaled state of one transaction over a state.Source.
+// Reads that miss its caches go to the source; when the source answers
+// state.ErrNotReady the error is returned unchanged and nothing is modified,
+// so the caller can retry the same operation later. Not safe for concurrent use.
+type State struct {
+	src       state.Source
+	accounts  map[common.Address]*account
+	journal   []jentry
+	warmAddrs map[common.Address]struct{}
+	warmSlots map[slotKey]struct{}
+	transient map[slotKey]common.Hash
+	hashes    map[uint64]common.Hash
+	logs      []Log
+	refund    uint64
+}
+
+// NewState returns an empty transaction state reading from src.
+func NewState(src state.Source) *State {
+	return &State{
+		src:       src,
+		accounts:  make(map[common.Address]*account),
+		warmAddrs: make(map[common.Address]struct{}),
+		warmSlots: make(map[slotKey]struct{}),
+	}
+}
+
+func (s *State) acct(addr common.Address) (*account, error) {
+	if a, ok := s.accounts[addr]; ok {
+		return a, nil
+	}
+	info, exists, err := s.src.Account(addr)
+	if err != nil {
+		return nil, err
+	}
+	a := &account{exists: exists, nonce: info.Nonce, balance: info.Balance, codeHash: info.CodeHash}
+	if !exists || a.codeHash == (common.Hash{}) {
+		a.codeHash = state.EmptyCodeHash
+	}
+	if a.codeHash == state.EmptyCodeHash {
+		a.codeOK = true
+	}
+	s.accounts[addr] = a
+	return a, nil
+}
+
+// Load makes sure addr is cached; it is the only step of an access that can
+// suspend, so operations call it before changing anything.
+func (s *State) Load(addr common.Address) error { _, err := s.acct(addr); return err }
+
+// LoadCode makes sure the code of addr is cached.
+func (s *State) LoadCode(addr common.Address) error { _, err := s.Code(addr); return err }
+
+// loaded returns an account that Load has already brought in.
+func (s *State) loaded(addr common.Address) *account {
+	a, ok := s.accounts[addr]
+	if !ok {
+		panic("evm: account used before Load: " + addr.Hex())
+	}
+	return a
+}
+
+// Exist reports whether addr exists.
+func (s *State) Exist(addr common.Address) (bool, error) {
+	a, err := s.acct(addr)
+	if err != nil {
+		return false, err
+	}
+	return a.exists, nil
+}
+
+// Empty reports whether addr is empty in the EIP-161 sense (also true when it does not exist).
+func (s *State) Empty(addr common.Address) (bool, error) {
+	a, err := s.acct(addr)
+	if err != nil {
+		return false, err
+	}
+	return !a.exists || a.empty(), nil
+}
+
+// Balance returns the balance of addr.
+func (s *State) Balance(addr common.Address) (*uint256.Int, error) {
+	a, err := s.acct(addr)
+	if err != nil {
+		return nil, err
+	}
+	return &a.balance, nil
+}
+
+// Nonce returns the nonce of addr.
+func (s *State) Nonce(addr common.Address) (uint64, error) {
+	a, err := s.acct(addr)
+	if err != nil {
+		return 0, err
+	}
+	return a.nonce, nil
+}
+
+// CodeHash returns the code hash of addr (EmptyCodeHash for none).
+func (s *State) CodeHash(addr common.Address) (common.Hash, error) {
+	a, err := s.acct(addr)
+	if err != nil {
+		return common.Hash{}, err
+	}
+	return a.codeHash, nil
+}
+
+// Code returns the code of addr. The slice must not be modified.
+func (s *State) Code(addr common.Address) ([]byte, error) {
+	a, err := s.acct(addr)
+	if err != nil {
+		return nil, err
+	}
+	if !a.codeOK {
+		code, err := s.src.Code(addr, a.codeHash)
+		if err != nil {
+			return nil, err
+		}
+		a.code, a.codeOK = code, true
+	}
+	return a.code, nil
+}
+
+func (s *State) storageMaps(a *account) {
+	if a.dirty == nil {
+		a.dirty = make(map[common.Hash]common.Hash)
+	}
+	if a.orig == nil {
+		a.orig = make(map[common.Hash]common.Hash)
+	}
+}
+
+// Committed returns the value of a slot at the start of the transaction (the
+// "original value" of EIP-2200).
+func (s *State) Committed(addr common.Address, slot common.Hash) (common.Hash, error) {
+	a, err := s.acct(addr)
+	if err != nil {
+		return common.Hash{}, err
+	}
+	if a.fresh {
+		return common.Hash{}, nil
+	}
+	if v, ok := a.orig[slot]; ok {
+		return v, nil
+	}
+	if !a.exists {
+		return common.Hash{}, nil
+	}
+	v, err := s.src.Storage(addr, slot)
+	if err != nil {
+		return common.Hash{}, err
+	}
+	s.storageMaps(a)
+	a.orig[slot] = v
+	return v, nil
+}
+
+// Storage returns the current value of a slot.
+func (s *State) Storage(addr common.Address, slot common.Hash) (common.Hash, error) {
+	a, err := s.acct(addr)
+	if err != nil {
+		return common.Hash{}, err
+	}
+	if v, ok := a.dirty[slot]; ok {
+		return v, nil
+	}
+	return s.Committed(addr, slot)
+}
+
+// SetStorage writes a slot; the account must be loaded.
+func (s *State) SetStorage(addr common.Address, slot, val common.Hash) {
+	a := s.loaded(addr)
+	s.storageMaps(a)
+	prev, had := a.dirty[slot]
+	s.journal = append(s.journal, jentry{kind: jStorage, addr: addr, key: slot, prev: prev, had: had})
+	a.dirty[slot] = val
+	a.modified = true
+}
+
+func (s *State) touch(addr common.Address, a *account) {
+	if !a.touched {
+		s.journal = append(s.journal, jentry{kind: jTouch, addr: addr})
+		a.touched = true
+	}
+}
+
+// ensureExists makes an absent account exist (state objects come into being
+// when first credited, as in every client).
+func (s *State) ensureExists(addr common.Address, a *account) {
+	if !a.exists {
+		cp := *a
+		s.journal = append(s.journal, jentry{kind: jAccount, addr: addr, prevAcc: &cp})
+		a.exists = true
+		a.modified = true
+	}
+}
+
+// AddBalance credits addr (which must be loaded), creating and touching it.
+func (s *State) AddBalance(addr common.Address, v *uint256.Int) {
+	a := s.loaded(addr)
+	s.ensureExists(addr, a)
+	s.touch(addr, a)
+	if v.IsZero() {
+		return
+	}
+	s.journal = append(s.journal, jentry{kind: jBalance, addr: addr, prevBal: a.balance})
+	a.balance.Add(&a.balance, v)
+	a.modified = true
+}
+
+// SubBalance debits addr (which must be loaded); the caller checked funds.
+func (s *State) SubBalance(addr common.Address, v *uint256.Int) {
+	a := s.loaded(addr)
+	s.ensureExists(addr, a)
+	s.touch(addr, a)
+	if v.IsZero() {
+		return
+	}
+	s.journal = append(s.journal, jentry{kind: jBalance, addr: addr, prevBal: a.balance})
+	a.balance.Sub(&a.balance, v)
+	a.modified = true
+}
+
+// SetBalance sets the balance of a loaded account.
+func (s *State) SetBalance(addr common.Address, v *uint256.Int) {
+	a := s.loaded(addr)
+	s.ensureExists(addr, a)
+	s.touch(addr, a)
+	s.journal = append(s.journal, jentry{kind: jBalance, addr: addr, prevBal: a.balance})
+	a.balance = *v
+	a.modified = true
+}
+
+// SetNonce sets the nonce of a loaded account.
+func (s *State) SetNonce(addr common.Address, n uint64) {
+	a := s.loaded(addr)
+	s.ensureExists(addr, a)
+	s.touch(addr, a)
+	s.journal = append(s.journal, jentry{kind: jNonce, addr: addr, prevU64: a.nonce})
+	a.nonce = n
+	a.modified = true
+}
+
+// SetCode sets the code of a loaded account.
+func (s *State) SetCode(addr common.Address, code []byte) {
+	a := s.loaded(addr)
+	s.ensureExists(addr, a)
+	s.touch(addr, a)
+	cp := *a
+	s.journal = append(s.journal, jentry{kind: jCode, addr: addr, prevAcc: &cp})
+	a.code, a.codeOK = code, true
+	if len(code) == 0 {
+		a.codeHash = state.EmptyCodeHash
+	} else {
+		a.codeHash = crypto.Keccak256Hash(code)
+	}
+	a.codeSet, a.modified = true, true
+}
+
+// CreateContract turns a loaded address into a new contract account: its
+// storage starts empty, its balance is kept (EIP-684 collision checks are
+// the caller's job).
+func (s *State) CreateContract(addr common.Address) {
+	a := s.loaded(addr)
+	cp := *a
+	s.journal = append(s.journal, jentry{kind: jAccount, addr: addr, prevAcc: &cp})
+	a.exists, a.fresh, a.created, a.modified = true, true, true, true
+	a.dirty = make(map[common.Hash]common.Hash)
+	a.orig = nil
+	s.touch(addr, a)
+}
+
+// Created reports whether addr was created in this transaction (EIP-6780).
+func (s *State) Created(addr common.Address) bool {
+	a, ok := s.accounts[addr]
+	return ok && a.created
+}
+
+// Destructed reports whether addr has self-destructed in this transaction.
+func (s *State) Destructed(addr common.Address) bool {
+	a, ok := s.accounts[addr]
+	return ok && a.destruct
+}
+
+// SelfDestruct marks a loaded account for deletion at the end of the
+// transaction and zeroes its balance.
+func (s *State) SelfDestruct(addr common.Address) {
+	a := s.loaded(addr)
+	cp := *a
+	s.journal = append(s.journal, jentry{kind: jAccount, addr: addr, prevAcc: &cp})
+	a.destruct = true
+	a.balance.Clear()
+	a.modified = true
+}
+
+// Touch marks a loaded account as touched (EIP-161) without changing it.
+func (s *State) Touch(addr common.Address) {
+	a := s.loaded(addr)
+	s.touch(addr, a)
+}
+
+// AddressWarm reports whether addr is in the access list (EIP-2929).
+func (s *State) AddressWarm(addr common.Address) bool {
+	_, ok := s.warmAddrs[addr]
+	return ok
+}
+
+// WarmAddress adds addr to the access list; it reports whether it was cold.
+func (s *State) WarmAddress(addr common.Address) bool {
+	if _, ok := s.warmAddrs[addr]; ok {
+		return false
+	}
+	s.warmAddrs[addr] = struct{}{}
+	s.journal = append(s.journal, jentry{kind: jWarmAddr, addr: addr})
+	return true
+}
+
+// WarmSlot adds (addr, slot) to the access list; it reports whether it was cold.
+func (s *State) WarmSlot(addr common.Address, slot common.Hash) bool {
+	k := slotKey{addr, slot}
+	if _, ok := s.warmSlots[k]; ok {
+		return false
+	}
+	s.warmSlots[k] = struct{}{}
+	s.journal = append(s.journal, jentry{kind: jWarmSlot, addr: addr, key: slot})
+	return true
+}
+
+// Transient reads transient storage (EIP-1153).
+func (s *State) Transient(addr common.Address, key common.Hash) common.Hash {
+	return s.transient[slotKey{addr, key}]
+}
+
+// SetTransient writes transient storage (EIP-1153).
+func (s *State) SetTransient(addr common.Address, key, val common.Hash) {
+	if s.transient == nil {
+		s.transient = make(map[slotKey]common.Hash)
+	}
+	k := slotKey{addr, key}
+	prev, had := s.transient[k]
+	s.journal = append(s.journal, jentry{kind: jTransient, addr: addr, key: key, prev: prev, had: had})
+	s.transient[k] = val
+}
+
+// AddLog records a log.
+func (s *State) AddLog(l Log) {
+	s.journal = append(s.journal, jentry{kind: jLog})
+	s.logs = append(s.logs, l)
+}
+
+// Logs returns the logs recorded so far; owned by the State.
+func (s *State) Logs() []Log { return s.logs }
+
+// AddRefund adds to the refund counter.
+func (s *State) AddRefund(n uint64) {
+	s.journal = append(s.journal, jentry{kind: jRefund, prevU64: s.refund})
+	s.refund += n
+}
+
+// SubRefund subtracts from the refund counter.
+func (s *State) SubRefund(n uint64) {
+	s.journal = append(s.journal, jentry{kind: jRefund, prevU64: s.refund})
+	if n > s.refund {
+		panic("evm: refund counter below zero")
+	}
+	s.refund -= n
+}
+
+// Refund returns the refund counter.
+func (s *State) Refund() uint64 { return s.refund }
+
+// BlockHash returns the hash of block n through the source.
+func (s *State) BlockHash(n uint64) (common.Hash, error) {
+	if h, ok := s.hashes[n]; ok {
+		return h, nil
+	}
+	h, err := s.src.BlockHash(n)
+	if err != nil {
+		return h, err
+	}
+	if s.hashes == nil {
+		s.hashes = make(map[uint64]common.Hash)
+	}
+	s.hashes[n] = h
+	return h, nil
+}
+
+// Snapshot returns an identifier for the current state to revert to.
+func (s *State) Snapshot() int { return len(s.journal) }
+
+var ripemd = common.BytesToAddress([]byte{3})
+
+// RevertTo undoes every change made after snapshot id.
+func (s *State) RevertTo(id int) {
+	for i := len(s.journal) - 1; i >= id; i-- {
+		e := &s.journal[i]
+		switch e.kind {
+		case jBalance:
+			s.accounts[e.addr].balance = e.prevBal
+		case jNonce:
+			s.accounts[e.addr].nonce = e.prevU64
+		case jCode, jAccount:
+			a := s.accounts[e.addr]
+			touched := a.touched
+			*a = *e.prevAcc
+			// The touch of precompile 0x03 survives reverts: mainnet block
+			// 2675119 made every client keep it (see EIP-716 discussion).
+			if e.addr == ripemd && touched {
+				a.touched = true
+			}
+		case jStorage:
+			a := s.accounts[e.addr]
+			if e.had {
+				a.dirty[e.key] = e.prev
+			} else {
+				delete(a.dirty, e.key)
+			}
+		case jTouch:
+			if e.addr != ripemd {
+				s.accounts[e.addr].touched = false
+			}
+		case jWarmAddr:
+			delete(s.warmAddrs, e.addr)
+		case jWarmSlot:
+			delete(s.warmSlots, slotKey{e.addr, e.key})
+		case jTransient:
+			k := slotKey{e.addr, e.key}
+			if e.had {
+				s.transient[k] = e.prev
+			} else {
+				delete(s.transient, k)
+			}
+		case jRefund:
+			s.refund = e.prevU64
+		case jLog:
+			s.logs = s.logs[:len(s.logs)-1]
+		}
+	}
+	s.journal = s.journal[:id]
+}
+
+// Diff returns what the transaction changed. With eip161, touched accounts
+// that end up empty are deleted. Call once, after execution.
+func (s *State) Diff(eip161 bool) state.Diff {
+	d := make(state.Diff)
+	for addr, a := range s.accounts {
+		if a.destruct || (eip161 && a.touched && a.exists && a.empty()) {
+			d[addr] = &state.AccountDiff{Deleted: true}
+			continue
+		}
+		if !a.modified && !a.touched {
+			continue
+		}
+		if !a.exists {
+			continue
+		}
+		ad := &state.AccountDiff{Nonce: a.nonce, Balance: a.balance, CodeHash: a.codeHash, StorageCleared: a.fresh}
+		if a.codeSet {
+			ad.Code, ad.CodeChanged = a.code, true
+		}
+		if len(a.dirty) > 0 {
+			ad.Storage = make(map[common.Hash]common.Hash, len(a.dirty))
+			for k, v := range a.dirty {
+				ad.Storage[k] = v
+			}
+		}
+		d[addr] = ad
+	}
+	return d
+}

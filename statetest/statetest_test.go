@@ -1,0 +1,183 @@
+package statetest
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fixturesRoot returns the shared fixtures folder: $VELARIUM_FIXTURES, else
+// ../shared/fixtures beside the repository root (the folder with go.mod).
+// It skips the test when there is none, or fails it when
+// VELARIUM_REQUIRE_FIXTURES=1.
+func fixturesRoot(t *testing.T) string {
+	t.Helper()
+	missing := func(format string, args ...any) string {
+		msg := fmt.Sprintf(format, args...)
+		if os.Getenv("VELARIUM_REQUIRE_FIXTURES") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg + " (set VELARIUM_FIXTURES to run this test)")
+		return ""
+	}
+	if dir := os.Getenv("VELARIUM_FIXTURES"); dir != "" {
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return missing("VELARIUM_FIXTURES=%s is not a directory", dir)
+		}
+		return dir
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := wd
+	for {
+		if _, err := os.Stat(filepath.Join(repo, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(repo)
+		if parent == repo {
+			return missing("no go.mod above %s to locate ../shared/fixtures from", wd)
+		}
+		repo = parent
+	}
+	dir := filepath.Join(filepath.Dir(repo), "shared", "fixtures")
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return missing("no fixtures at %s", dir)
+	}
+	return dir
+}
+
+// TestFixtures runs every post entry of every state test under
+// <fixtures>/statetests and fails for each failure not listed in
+// known-failures.txt.
+func TestFixtures(t *testing.T) {
+	root := filepath.Join(fixturesRoot(t), "statetests")
+	files, err := Files(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no state test files under %s", root)
+	}
+	known := DefaultKnownFailures()
+
+	start := time.Now()
+	workers := runtime.NumCPU()
+	results := RunFiles(files, workers, nil, nil)
+
+	var (
+		passed, skipped, knownFail int
+		unexpected, nowPassing     []*Result
+		loadErrors                 []error
+		groups                     = map[string]int{}
+		example                    = map[string]*Result{}
+	)
+	for i := range results {
+		fr := &results[i]
+		if fr.Err != nil {
+			loadErrors = append(loadErrors, fr.Err)
+			continue
+		}
+		for j := range fr.Results {
+			r := &fr.Results[j]
+			reason, isKnown := known.Lookup(r.File, r.Test, r.Fork, r.Index)
+			switch {
+			case r.Skipped:
+				skipped++
+			case r.Pass:
+				passed++
+				if isKnown {
+					nowPassing = append(nowPassing, r)
+				}
+			case isKnown:
+				knownFail++
+				r.Known = reason
+			default:
+				unexpected = append(unexpected, r)
+				g := errorGroup(r.Error)
+				groups[g]++
+				if example[g] == nil {
+					example[g] = r
+				}
+			}
+		}
+	}
+
+	rel := func(r *Result) string {
+		if p, err := filepath.Rel(root, r.File); err == nil {
+			return fmt.Sprintf("%s %s %s %d", filepath.ToSlash(p), r.Test, r.Fork, r.Index)
+		}
+		return r.ID()
+	}
+	for _, err := range loadErrors {
+		t.Errorf("cannot load: %v", err)
+	}
+	for _, r := range nowPassing {
+		t.Logf("known failure now passes (remove it from known-failures.txt): %s", rel(r))
+	}
+	if len(unexpected) > 0 {
+		// Group by cause first: one bug often fails thousands of entries.
+		keys := make([]string, 0, len(groups))
+		for g := range groups {
+			keys = append(keys, g)
+		}
+		sort.Slice(keys, func(i, j int) bool {
+			if groups[keys[i]] != groups[keys[j]] {
+				return groups[keys[i]] > groups[keys[j]]
+			}
+			return keys[i] < keys[j]
+		})
+		var b strings.Builder
+		fmt.Fprintf(&b, "%d unexpected failures, by cause:\n", len(unexpected))
+		for i, g := range keys {
+			if i == 15 {
+				fmt.Fprintf(&b, "  ... and %d more causes\n", len(keys)-i)
+				break
+			}
+			fmt.Fprintf(&b, "  %6d  %s  (e.g. %s)\n", groups[g], g, rel(example[g]))
+		}
+		t.Error(b.String())
+		if s := example[keys[0]].Stack; s != "" {
+			t.Logf("stack of the first panic of the largest group:\n%s", s)
+		}
+		const maxListed = 50
+		for i, r := range unexpected {
+			if i == maxListed {
+				t.Errorf("... and %d more failures", len(unexpected)-maxListed)
+				break
+			}
+			t.Errorf("FAIL %s: %s (root want %x got %x, logs want %x got %x)",
+				rel(r), r.Error, r.ExpectedRoot, r.ActualRoot, r.ExpectedLogs, r.ActualLogs)
+		}
+	}
+	summary := fmt.Sprintf("%d passed, %d failed, %d known", passed, len(unexpected), knownFail)
+	if skipped > 0 {
+		summary += fmt.Sprintf(", %d skipped", skipped)
+	}
+	t.Logf("%s (%d files, %d workers, %s)", summary, len(files), workers, time.Since(start).Round(time.Millisecond))
+}
+
+// errorGroup reduces an error message to its cause, dropping details that
+// differ per entry (hex values, the panic site's line offsets).
+func errorGroup(msg string) string {
+	if len(msg) > 160 {
+		msg = msg[:160]
+	}
+	var b strings.Builder
+	for _, w := range strings.Fields(msg) {
+		if strings.HasPrefix(w, "0x") && len(w) > 6 {
+			w = "0x…"
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(w)
+	}
+	return b.String()
+}
