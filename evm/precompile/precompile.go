@@ -159,9 +159,10 @@ func setFor(r *fork.Rules) *set {
 // Get returns the precompile at addr active under rules r.
 func Get(r *fork.Rules, addr common.Address) (Contract, bool) {
 	// Every precompile address has its first 18 bytes zero: reject
-	// everything else with three loads before looking at the fork.
-	if binary.LittleEndian.Uint64(addr[0:8])|binary.LittleEndian.Uint64(addr[8:16])|
-		uint64(binary.LittleEndian.Uint16(addr[16:18])) != 0 {
+	// everything else with three loads (bytes [0,4), [4,12) and [12,18))
+	// before looking at the fork.
+	if uint64(binary.LittleEndian.Uint32(addr[0:4]))|binary.LittleEndian.Uint64(addr[4:12])|
+		binary.LittleEndian.Uint64(addr[12:20])&0x0000_ffff_ffff_ffff != 0 {
 		return nil, false
 	}
 	hi, lo := addr[18], addr[19]
