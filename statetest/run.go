@@ -67,6 +67,9 @@ type Options struct {
 	Tracer func(r *Result) evm.Tracer
 	// AfterEntry, when set, is called after each entry that ran.
 	AfterEntry func(r *Result)
+	// Apply, when set, replaces chain.Apply (for example to execute through
+	// a suspending state source).
+	Apply func(rules *fork.Rules, env *chain.BlockEnv, msg *chain.Message, src state.Source, cfg chain.Config) (*chain.Result, error)
 	// With RunFiles and more than one worker, Tracer and AfterEntry are
 	// called from several goroutines at once.
 }
@@ -191,7 +194,11 @@ func runEntry(r *Result, t *Test, p *Post, rules *fork.Rules, env *chain.BlockEn
 			if opts != nil && opts.Tracer != nil {
 				cfg.Tracer = opts.Tracer(r)
 			}
-			res, err = chain.Apply(rules, &envCopy, msg, pre, cfg)
+			apply := chain.Apply
+			if opts != nil && opts.Apply != nil {
+				apply = opts.Apply
+			}
+			res, err = apply(rules, &envCopy, msg, pre, cfg)
 			switch {
 			case err != nil:
 				r.Error = "apply: " + err.Error()

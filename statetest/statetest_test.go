@@ -56,7 +56,9 @@ func fixturesRoot(t *testing.T) string {
 // TestFixtures runs every post entry of every state test under
 // <fixtures>/statetests and fails for each failure not listed in
 // known-failures.txt.
-func TestFixtures(t *testing.T) {
+func TestFixtures(t *testing.T) { runFixtures(t, nil) }
+
+func runFixtures(t *testing.T, opts *Options) {
 	root := filepath.Join(fixturesRoot(t), "statetests")
 	files, err := Files(root)
 	if err != nil {
@@ -69,7 +71,7 @@ func TestFixtures(t *testing.T) {
 
 	start := time.Now()
 	workers := runtime.NumCPU()
-	results := RunFiles(files, workers, nil, nil)
+	results := RunFiles(files, workers, opts, nil)
 
 	var (
 		passed, skipped, knownFail int

@@ -1,0 +1,361 @@
+package chain
+
+import (
+	"fmt"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/params"
+	"github.com/ethereum/go-ethereum/trie"
+	"github.com/holiman/uint256"
+	"github.com/velarium/velarium/evm"
+	"github.com/velarium/velarium/fork"
+	"github.com/velarium/velarium/state"
+)
+
+// ChainConfig says which fork rules apply at a block and which one-off
+// events (the DAO fork) happen. Forks up to Paris activate by block number,
+// later ones by timestamp.
+type ChainConfig struct {
+	ChainID uint64
+	// ByBlock[f] is the first block of fork f (nil: not scheduled by number).
+	ByBlock map[fork.ID]uint64
+	// ByTime[f] is the first timestamp of fork f.
+	ByTime map[fork.ID]uint64
+	// DAOForkBlock is the block of the DAO irregular state change (nil: none).
+	DAOForkBlock *uint64
+}
+
+// Mainnet is Ethereum mainnet's schedule.
+var Mainnet = &ChainConfig{
+	ChainID: 1,
+	ByBlock: map[fork.ID]uint64{
+		fork.Frontier: 0, fork.Homestead: 1150000, fork.TangerineWhistle: 2463000,
+		fork.SpuriousDragon: 2675000, fork.Byzantium: 4370000, fork.Constantinople: 7280000,
+		fork.Petersburg: 7280000, fork.Istanbul: 9069000, fork.Berlin: 12244000,
+		fork.London: 12965000, fork.Paris: 15537394,
+	},
+	ByTime: map[fork.ID]uint64{
+		fork.Shanghai: 1681338455, fork.Cancun: 1710338135, fork.Prague: 1746612311, fork.Osaka: 1764798551,
+	},
+	DAOForkBlock: func() *uint64 { v := uint64(1920000); return &v }(),
+}
+
+// SingleFork returns a chain where fork f applies from genesis (the
+// blockchain tests' "network").
+func SingleFork(f fork.ID, chainID uint64) *ChainConfig {
+	return &ChainConfig{ChainID: chainID, ByBlock: map[fork.ID]uint64{f: 0}}
+}
+
+// Rules returns the fork rules at a block.
+func (c *ChainConfig) Rules(number, time uint64) *fork.Rules {
+	best := fork.Frontier
+	for f, n := range c.ByBlock {
+		if number >= n && f > best {
+			best = f
+		}
+	}
+	for f, t := range c.ByTime {
+		if time >= t && f > best {
+			best = f
+		}
+	}
+	return fork.Get(best)
+}
+
+// Header is what block execution needs of a header.
+type Header struct {
+	ParentHash common.Hash
+	Number     uint64
+	Time       uint64
+	GasLimit   uint64
+	Coinbase   common.Address
+	Difficulty uint256.Int
+	MixDigest  common.Hash // PREVRANDAO from Paris on
+	BaseFee    *uint256.Int
+	// Cancun
+	ExcessBlobGas    *uint64
+	ParentBeaconRoot *common.Hash
+}
+
+// Uncle is what the uncle reward needs of an ommer header.
+type Uncle struct {
+	Number   uint64
+	Coinbase common.Address
+}
+
+// Withdrawal is an EIP-4895 withdrawal (amount in gwei).
+type Withdrawal struct {
+	Index, Validator uint64
+	Address          common.Address
+	Amount           uint64
+}
+
+// Block is a block to execute: its header, transactions with senders
+// known, ommers and withdrawals.
+type Block struct {
+	Header      Header
+	Txs         []*Message
+	Uncles      []Uncle
+	Withdrawals []Withdrawal // nil before Shanghai
+}
+
+// Receipt is one transaction's receipt.
+type Receipt struct {
+	Type              uint8
+	Status            uint64
+	CumulativeGasUsed uint64
+	GasUsed           uint64
+	Logs              []Log
+	Bloom             types.Bloom
+	ContractAddress   *common.Address
+}
+
+// BlockResult is the outcome of a block.
+type BlockResult struct {
+	Receipts     []*Receipt
+	GasUsed      uint64
+	Bloom        types.Bloom
+	ReceiptsRoot common.Hash
+	// Requests are the EIP-7685 requests collected after the transactions
+	// (Prague), each prefixed with its type byte.
+	Requests [][]byte
+	// Diff is the block's merged state diff (including rewards, withdrawals
+	// and system calls).
+	Diff state.Diff
+}
+
+// TxError is an invalid transaction inside a block.
+type TxError struct {
+	Block uint64
+	Index int
+	Err   error
+}
+
+func (e *TxError) Error() string {
+	return fmt.Sprintf("block %d, transaction %d: %v", e.Block, e.Index, e.Err)
+}
+func (e *TxError) Unwrap() error { return e.Err }
+
+// BlockOptions are optional settings of ExecuteBlock.
+type BlockOptions struct {
+	// SkipSystem leaves out the pre-merge rewards, the DAO change,
+	// withdrawals and the system calls (what pevm's replay does).
+	SkipSystem bool
+	Tracer     evm.Tracer
+}
+
+// Env returns the transaction environment of a block.
+func (c *ChainConfig) Env(h *Header) *BlockEnv {
+	env := &BlockEnv{Coinbase: h.Coinbase, GasLimit: h.GasLimit, Number: h.Number, Time: h.Time,
+		Difficulty: h.Difficulty, BaseFee: h.BaseFee, ExcessBlobGas: h.ExcessBlobGas}
+	env.ChainID.SetUint64(c.ChainID)
+	if c.Rules(h.Number, h.Time).Paris {
+		r := h.MixDigest
+		env.Random = &r
+	}
+	return env
+}
+
+// Block rewards before the merge (Yellow Paper; EIP-649, EIP-1234).
+var (
+	rewardFrontier       = uint256.NewInt(5e18)
+	rewardByzantium      = uint256.NewInt(3e18)
+	rewardConstantinople = uint256.NewInt(2e18)
+)
+
+// ExecuteBlock executes b over src. What it applies around the transactions:
+//   - the DAO irregular state change at the DAO fork block (if configured);
+//   - from Cancun, the EIP-4788 beacon root system call (when the header has
+//     a parent beacon root); from Prague, the EIP-2935 parent hash call;
+//   - the transactions, in order (an invalid one is a *TxError);
+//   - from Prague, the EIP-7002 and EIP-7251 request calls;
+//   - before Paris, the block and uncle rewards; from Shanghai, withdrawals.
+//
+// System calls run only when their contract has code, as the EIPs say.
+func ExecuteBlock(c *ChainConfig, b *Block, src state.Source, opt BlockOptions) (*BlockResult, error) {
+	h := &b.Header
+	rules := c.Rules(h.Number, h.Time)
+	env := c.Env(h)
+	ov := state.NewOverlay(src)
+	res := &BlockResult{}
+
+	if !opt.SkipSystem {
+		if c.DAOForkBlock != nil && h.Number == *c.DAOForkBlock {
+			if err := daoChange(ov); err != nil {
+				return nil, err
+			}
+		}
+		if rules.Cancun && h.ParentBeaconRoot != nil {
+			if _, err := systemCall(rules, env, ov, params.BeaconRootsAddress, h.ParentBeaconRoot[:]); err != nil {
+				return nil, err
+			}
+		}
+		if rules.Prague {
+			if _, err := systemCall(rules, env, ov, params.HistoryStorageAddress, h.ParentHash[:]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var cum uint64
+	for i, msg := range b.Txs {
+		if h.GasLimit-cum < msg.Gas {
+			return nil, &TxError{Block: h.Number, Index: i, Err: errorf(ErrGasLimitReached, "gas %d, block gas left %d", msg.Gas, h.GasLimit-cum)}
+		}
+		r, err := Apply(rules, env, msg, ov, Config{Tracer: opt.Tracer})
+		if err != nil {
+			return nil, &TxError{Block: h.Number, Index: i, Err: err}
+		}
+		if r.Err != nil {
+			return nil, &TxError{Block: h.Number, Index: i, Err: r.Err}
+		}
+		ov.Apply(r.Diff)
+		cum += r.GasUsed
+		rc := &Receipt{Type: msg.Type, Status: r.Status, CumulativeGasUsed: cum, GasUsed: r.GasUsed,
+			Logs: r.Logs, ContractAddress: r.ContractAddress}
+		rc.Bloom = logsBloom(r.Logs)
+		res.Receipts = append(res.Receipts, rc)
+		for k := range res.Bloom {
+			res.Bloom[k] |= rc.Bloom[k]
+		}
+	}
+	res.GasUsed = cum
+	if !opt.SkipSystem {
+		if rules.Prague {
+			for _, rq := range []struct {
+				typ  byte
+				addr common.Address
+			}{{0x01, params.WithdrawalQueueAddress}, {0x02, params.ConsolidationQueueAddress}} {
+				out, err := systemCall(rules, env, ov, rq.addr, nil)
+				if err != nil {
+					return nil, err
+				}
+				if len(out) > 0 {
+					res.Requests = append(res.Requests, append([]byte{rq.typ}, out...))
+				}
+			}
+		}
+		if !rules.Paris {
+			if err := applyRewards(rules, h, b.Uncles, ov); err != nil {
+				return nil, err
+			}
+		}
+		if rules.Shanghai {
+			for _, w := range b.Withdrawals {
+				amt := new(uint256.Int).Mul(uint256.NewInt(w.Amount), uint256.NewInt(1e9))
+				if err := credit(ov, w.Address, amt, rules.EIP158); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	res.ReceiptsRoot = ReceiptsRoot(res.Receipts)
+	res.Diff = ov.Diff()
+	return res, nil
+}
+
+func logsBloom(logs []Log) types.Bloom {
+	var bloom types.Bloom
+	for _, l := range logs {
+		bloom.Add(l.Address.Bytes())
+		for _, t := range l.Topics {
+			bloom.Add(t[:])
+		}
+	}
+	return bloom
+}
+
+// ReceiptsRoot is the Merkle-Patricia root of the (typed, EIP-2718)
+// receipts, as in the header's receiptsRoot from Byzantium on.
+func ReceiptsRoot(rs []*Receipt) common.Hash {
+	list := make(types.Receipts, len(rs))
+	for i, r := range rs {
+		gr := &types.Receipt{Type: r.Type, Status: r.Status, CumulativeGasUsed: r.CumulativeGasUsed, Bloom: r.Bloom}
+		gr.Logs = make([]*types.Log, len(r.Logs))
+		for j, l := range r.Logs {
+			gr.Logs[j] = &types.Log{Address: l.Address, Topics: l.Topics, Data: l.Data}
+		}
+		list[i] = gr
+	}
+	return types.DeriveSha(list, trie.NewStackTrie(nil))
+}
+
+// credit adds amt to addr in the overlay, outside any transaction.
+func credit(ov *state.Overlay, addr common.Address, amt *uint256.Int, eip158 bool) error {
+	st := evm.NewState(ov)
+	if err := st.Load(addr); err != nil {
+		return err
+	}
+	st.AddBalance(addr, amt)
+	ov.Apply(st.Diff(eip158))
+	return nil
+}
+
+func applyRewards(r *fork.Rules, h *Header, uncles []Uncle, ov *state.Overlay) error {
+	reward := rewardFrontier
+	if r.Constantinople {
+		reward = rewardConstantinople
+	} else if r.Byzantium {
+		reward = rewardByzantium
+	}
+	minerTotal := new(uint256.Int).Set(reward)
+	for _, u := range uncles {
+		// uncle miner: (uncle + 8 - number) * reward / 8; miner: reward / 32 per uncle
+		ur := new(uint256.Int).SetUint64(u.Number + 8 - h.Number)
+		ur.Mul(ur, reward)
+		ur.Div(ur, uint256.NewInt(8))
+		if err := credit(ov, u.Coinbase, ur, r.EIP158); err != nil {
+			return err
+		}
+		minerTotal.Add(minerTotal, new(uint256.Int).Div(reward, uint256.NewInt(32)))
+	}
+	return credit(ov, h.Coinbase, minerTotal, r.EIP158)
+}
+
+// daoChange moves the balances of the DAO accounts to the refund contract
+// (the irregular state change at block 1,920,000).
+func daoChange(ov *state.Overlay) error {
+	st := evm.NewState(ov)
+	if err := st.Load(params.DAORefundContract); err != nil {
+		return err
+	}
+	for _, a := range params.DAODrainList() {
+		if err := st.Load(a); err != nil {
+			return err
+		}
+		bal, _ := st.Balance(a)
+		b := *bal
+		st.AddBalance(params.DAORefundContract, &b)
+		st.SetBalance(a, new(uint256.Int))
+	}
+	ov.Apply(st.Diff(false))
+	return nil
+}
+
+// systemCall runs a system call (EIP-4788 and successors): from the system
+// address, 30M gas, no fee, no nonce. It returns the call's output.
+func systemCall(r *fork.Rules, env *BlockEnv, ov *state.Overlay, to common.Address, data []byte) ([]byte, error) {
+	st := evm.NewState(ov)
+	code, err := st.Code(to)
+	if err != nil {
+		return nil, err
+	}
+	if len(code) == 0 {
+		return nil, nil
+	}
+	x := &Exec{rules: r, env: env, st: st, msg: &Message{From: params.SystemAddress, To: &to, Gas: 30_000_000}}
+	vm := evm.New(r, x.blockContext(), evm.TxContext{Origin: params.SystemAddress}, st)
+	st.WarmAddress(to)
+	if err := vm.Call(params.SystemAddress, to, data, 30_000_000, new(uint256.Int)); err != nil {
+		return nil, err
+	}
+	if err := vm.Run(); err != nil {
+		return nil, err
+	}
+	out, _, _ := vm.Result()
+	ov.Apply(st.Diff(true))
+	return out, nil
+}
+
+var _ = big.NewInt

@@ -1,0 +1,122 @@
+package state
+
+import "github.com/ethereum/go-ethereum/common"
+
+// Overlay layers the diffs of executed transactions over a read-only base
+// Source: reads see the latest applied values, and Diff returns the merged
+// change of everything applied (a block's state diff). Not safe for
+// concurrent use.
+type Overlay struct {
+	base  Source
+	accts map[common.Address]*ovAccount
+	codes map[common.Hash][]byte
+}
+
+type ovAccount struct {
+	deleted bool // no longer exists (may be re-created later: deleted=false, cleared=true)
+	cleared bool // storage reset during the block: missing slots read as zero
+	touched bool // changed (part of the diff)
+	acct    Account
+	codeSet bool
+	code    []byte
+	storage map[common.Hash]common.Hash
+}
+
+// NewOverlay returns an empty overlay over base.
+func NewOverlay(base Source) *Overlay {
+	return &Overlay{base: base, accts: make(map[common.Address]*ovAccount), codes: make(map[common.Hash][]byte)}
+}
+
+// Account implements Source.
+func (o *Overlay) Account(addr common.Address) (Account, bool, error) {
+	if a, ok := o.accts[addr]; ok {
+		if a.deleted {
+			return Account{}, false, nil
+		}
+		return a.acct, true, nil
+	}
+	return o.base.Account(addr)
+}
+
+// Code implements Source.
+func (o *Overlay) Code(addr common.Address, codeHash common.Hash) ([]byte, error) {
+	if c, ok := o.codes[codeHash]; ok {
+		return c, nil
+	}
+	return o.base.Code(addr, codeHash)
+}
+
+// Storage implements Source.
+func (o *Overlay) Storage(addr common.Address, slot common.Hash) (common.Hash, error) {
+	if a, ok := o.accts[addr]; ok {
+		if v, ok := a.storage[slot]; ok {
+			return v, nil
+		}
+		if a.deleted || a.cleared {
+			return common.Hash{}, nil
+		}
+	}
+	return o.base.Storage(addr, slot)
+}
+
+// BlockHash implements Source.
+func (o *Overlay) BlockHash(n uint64) (common.Hash, error) { return o.base.BlockHash(n) }
+
+// Apply layers one transaction's diff on top.
+func (o *Overlay) Apply(d Diff) {
+	for addr, ad := range d {
+		a := o.accts[addr]
+		if a == nil {
+			a = &ovAccount{}
+			o.accts[addr] = a
+		}
+		a.touched = true
+		if ad.Deleted {
+			a.deleted, a.cleared = true, true
+			a.storage = nil
+			a.acct = Account{}
+			a.codeSet, a.code = false, nil
+			continue
+		}
+		if a.deleted {
+			a.deleted = false
+		}
+		a.acct = Account{Nonce: ad.Nonce, Balance: ad.Balance, CodeHash: ad.CodeHash}
+		if ad.CodeChanged {
+			a.codeSet, a.code = true, ad.Code
+			o.codes[ad.CodeHash] = ad.Code
+		}
+		if ad.StorageCleared {
+			a.cleared = true
+			a.storage = nil
+		}
+		if len(ad.Storage) > 0 && a.storage == nil {
+			a.storage = make(map[common.Hash]common.Hash, len(ad.Storage))
+		}
+		for k, v := range ad.Storage {
+			a.storage[k] = v
+		}
+	}
+}
+
+// Diff returns the merged diff of everything applied. The maps are fresh;
+// code slices are shared and must not be modified.
+func (o *Overlay) Diff() Diff {
+	d := make(Diff, len(o.accts))
+	for addr, a := range o.accts {
+		if a.deleted {
+			d[addr] = &AccountDiff{Deleted: true}
+			continue
+		}
+		ad := &AccountDiff{Nonce: a.acct.Nonce, Balance: a.acct.Balance, CodeHash: a.acct.CodeHash,
+			StorageCleared: a.cleared, Code: a.code, CodeChanged: a.codeSet}
+		if len(a.storage) > 0 {
+			ad.Storage = make(map[common.Hash]common.Hash, len(a.storage))
+			for k, v := range a.storage {
+				ad.Storage[k] = v
+			}
+		}
+		d[addr] = ad
+	}
+	return d
+}
