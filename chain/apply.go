@@ -28,11 +28,20 @@ type Result struct {
 	// ExecErr is why execution failed when Status is 0 (nil on success).
 	ExecErr error
 	Diff    state.Diff
+	// CoinbaseFee is the fee still to be credited to the coinbase, when
+	// Config.DeferCoinbase applied (nil otherwise).
+	CoinbaseFee *uint256.Int
 }
 
 // Config holds optional execution settings.
 type Config struct {
 	Tracer evm.Tracer
+	// DeferCoinbase: when the transaction itself never read the coinbase
+	// account and the fee is not zero, do not read it to pay the fee;
+	// return the fee in Result.CoinbaseFee instead (left out of Diff), for
+	// the caller to apply as a commutative credit. Parallel executors use
+	// this so that transactions do not all conflict on the coinbase.
+	DeferCoinbase bool
 }
 
 // Gas constants of transaction processing.
@@ -452,9 +461,6 @@ func (x *Exec) start() error {
 func (x *Exec) finish() error {
 	r, m, st := x.rules, x.msg, x.st
 	cb := x.env.Coinbase
-	if err := st.Load(cb); err != nil {
-		return err
-	}
 	out, gasLeft, execErr := x.vm.Result()
 	used := m.Gas - gasLeft
 	refund := min(st.Refund(), used/r.RefundQuotient)
@@ -466,16 +472,26 @@ func (x *Exec) finish() error {
 	}
 	back := new(uint256.Int).SetUint64(gasLeft)
 	back.Mul(back, &x.price)
-	st.AddBalance(m.From, back)
 	tip := x.price
 	if r.London && x.env.BaseFee != nil {
 		tip.Sub(&tip, x.env.BaseFee)
 	}
 	fee := new(uint256.Int).SetUint64(used)
 	fee.Mul(fee, &tip)
-	st.AddBalance(cb, fee)
+	// Decide and load before changing anything: a suspension here must
+	// leave the state as it was, so that Step can run finish again.
+	var deferred *uint256.Int
+	if x.cfg.DeferCoinbase && !fee.IsZero() && !st.Cached(cb) {
+		deferred = fee
+	} else if err := st.Load(cb); err != nil {
+		return err
+	}
+	st.AddBalance(m.From, back)
+	if deferred == nil {
+		st.AddBalance(cb, fee)
+	}
 
-	res := &Result{GasUsed: used, ReturnData: out, ExecErr: execErr}
+	res := &Result{GasUsed: used, ReturnData: out, ExecErr: execErr, CoinbaseFee: deferred}
 	if execErr == nil {
 		res.Status = 1
 		logs := st.Logs()

@@ -144,7 +144,16 @@ type BlockOptions struct {
 	// withdrawals and the system calls (what pevm's replay does).
 	SkipSystem bool
 	Tracer     evm.Tracer
+	// Executor, when set, executes the transactions instead of the serial
+	// loop (a parallel executor). It must return exactly what serial
+	// execution gives: one result per transaction and their merged diff.
+	Executor TxExecutor
 }
+
+// TxExecutor executes a block's transactions over src (which already holds
+// the effects of the pre-transaction system calls) and returns each
+// transaction's result and the merged state diff of all of them.
+type TxExecutor func(rules *fork.Rules, env *BlockEnv, txs []*Message, src state.Source) ([]*Result, state.Diff, error)
 
 // Env returns the transaction environment of a block.
 func (c *ChainConfig) Env(h *Header) *BlockEnv {
@@ -199,18 +208,38 @@ func ExecuteBlock(c *ChainConfig, b *Block, src state.Source, opt BlockOptions) 
 		}
 	}
 	var cum uint64
+	var results []*Result
+	if opt.Executor != nil && len(b.Txs) > 0 {
+		rs, diff, err := opt.Executor(rules, env, b.Txs, ov)
+		if err != nil {
+			return nil, err
+		}
+		for i, r := range rs {
+			if r.Err != nil {
+				return nil, &TxError{Block: h.Number, Index: i, Err: r.Err}
+			}
+		}
+		results = rs
+		ov.Apply(diff)
+	}
 	for i, msg := range b.Txs {
 		if h.GasLimit-cum < msg.Gas {
 			return nil, &TxError{Block: h.Number, Index: i, Err: errorf(ErrGasLimitReached, "gas %d, block gas left %d", msg.Gas, h.GasLimit-cum)}
 		}
-		r, err := Apply(rules, env, msg, ov, Config{Tracer: opt.Tracer})
-		if err != nil {
-			return nil, &TxError{Block: h.Number, Index: i, Err: err}
+		var r *Result
+		if results != nil {
+			r = results[i]
+		} else {
+			var err error
+			r, err = Apply(rules, env, msg, ov, Config{Tracer: opt.Tracer})
+			if err != nil {
+				return nil, &TxError{Block: h.Number, Index: i, Err: err}
+			}
+			if r.Err != nil {
+				return nil, &TxError{Block: h.Number, Index: i, Err: r.Err}
+			}
+			ov.Apply(r.Diff)
 		}
-		if r.Err != nil {
-			return nil, &TxError{Block: h.Number, Index: i, Err: r.Err}
-		}
-		ov.Apply(r.Diff)
 		cum += r.GasUsed
 		rc := &Receipt{Type: msg.Type, Status: r.Status, CumulativeGasUsed: cum, GasUsed: r.GasUsed,
 			Logs: r.Logs, ContractAddress: r.ContractAddress}

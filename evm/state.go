@@ -537,3 +537,9 @@ func (s *State) Diff(eip161 bool) state.Diff {
 	}
 	return d
 }
+
+// Cached reports whether addr has been read by this transaction.
+func (s *State) Cached(addr common.Address) bool {
+	_, ok := s.accounts[addr]
+	return ok
+}

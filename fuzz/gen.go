@@ -308,13 +308,63 @@ var (
 	u256HalfM1 = new(uint256.Int).Sub(u256Half, uint256.NewInt(1))
 )
 
+// since is the first fork of each opcode newer than Frontier.
+var since = map[byte]fork.ID{
+	0xf4: fork.Homestead,
+	0xfa: fork.Byzantium, 0xfd: fork.Byzantium, 0x3d: fork.Byzantium, 0x3e: fork.Byzantium,
+	0x1b: fork.Constantinople, 0x1c: fork.Constantinople, 0x1d: fork.Constantinople, 0xf5: fork.Constantinople, 0x3f: fork.Constantinople,
+	0x46: fork.Istanbul, 0x47: fork.Istanbul,
+	0x48: fork.London,
+	0x5f: fork.Shanghai,
+	0x5c: fork.Cancun, 0x5d: fork.Cancun, 0x5e: fork.Cancun, 0x49: fork.Cancun, 0x4a: fork.Cancun,
+	0x1e: fork.Osaka,
+}
+
+// stand-ins with the same stack effect for opcodes a fork lacks.
+var standIn = map[byte][]byte{
+	0x1b: {0x01}, 0x1c: {0x01}, 0x1d: {0x01}, // shifts: ADD
+	0x1e: {0x19},                                           // CLZ: NOT
+	0x3d: {0x58},                                           // RETURNDATASIZE: PC
+	0x3e: {0x37},                                           // RETURNDATACOPY: CALLDATACOPY
+	0x3f: {0x3b},                                           // EXTCODEHASH: EXTCODESIZE
+	0x46: {0x58}, 0x47: {0x58}, 0x48: {0x58}, 0x4a: {0x58}, // CHAINID SELFBALANCE BASEFEE BLOBBASEFEE: PC
+	0x49: {0x15},       // BLOBHASH: ISZERO
+	0x5c: {0x54},       // TLOAD: SLOAD
+	0x5d: {0x55},       // TSTORE: SSTORE
+	0x5e: {0x37},       // MCOPY: CALLDATACOPY
+	0x5f: {0x60, 0x00}, // PUSH0: PUSH1 0
+	0xfd: {0xf3},       // REVERT: RETURN
+}
+
+// avail reports whether the fork has op.
+func (g *gen) avail(op byte) bool {
+	f, ok := since[op]
+	return !ok || g.f >= f
+}
+
+// op emits opcodes, mostly replacing those the fork lacks by stand-ins
+// (about one in ten is kept, to exercise the fork's opcode table).
+func (g *gen) op(a *asm, ops ...byte) {
+	for _, op := range ops {
+		if g.avail(op) {
+			a.op(op)
+			continue
+		}
+		if s, ok := standIn[op]; ok && !g.r.chance(1, 10) {
+			a.op(s...)
+			continue
+		}
+		a.op(op)
+	}
+}
+
 // value pushes an interesting value.
 func (g *gen) value(a *asm) {
 	r := g.r
 	switch r.intn(20) {
 	case 0, 1:
-		if r.chance(1, 12) {
-			a.op(opPUSH0) // invalid before Shanghai
+		if r.chance(1, 4) {
+			g.op(a, opPUSH0)
 		} else {
 			a.push(0)
 		}
@@ -383,11 +433,11 @@ func (g *gen) addr() common.Address { return g.pool[g.r.intn(len(g.pool))] }
 func (g *gen) address(a *asm) {
 	switch g.r.intn(12) {
 	case 0:
-		a.op(opADDRESS)
+		g.op(a, opADDRESS)
 	case 1:
-		a.op(opCALLER)
+		g.op(a, opCALLER)
 	case 2:
-		a.op(0x41) // COINBASE
+		g.op(a, 0x41) // COINBASE
 	case 3:
 		a.pushU(new(uint256.Int).SetBytes(precompileAddrs[g.r.intn(len(precompileAddrs))].Bytes()))
 	default:
@@ -398,7 +448,7 @@ func (g *gen) address(a *asm) {
 // memOff pushes a memory offset: mostly small, rarely huge.
 func (g *gen) memOff(a *asm) {
 	r := g.r
-	switch r.intn(24) {
+	switch r.intn(64) {
 	case 0:
 		a.pushU([]*uint256.Int{uint256.NewInt(1 << 32), uint256.NewInt(math.MaxUint64), u256Max, uint256.NewInt(0xffffffff)}[r.intn(4)])
 	case 1:
@@ -413,7 +463,7 @@ func (g *gen) memOff(a *asm) {
 // length pushes a memory length.
 func (g *gen) length(a *asm) {
 	r := g.r
-	switch r.intn(24) {
+	switch r.intn(64) {
 	case 0:
 		a.pushU([]*uint256.Int{uint256.NewInt(1 << 32), uint256.NewInt(math.MaxUint64), u256Max, uint256.NewInt(0x10000)}[r.intn(4)])
 	case 1:
@@ -428,7 +478,7 @@ func (g *gen) gasArg(a *asm) {
 	r := g.r
 	switch r.intn(16) {
 	case 0, 1, 2:
-		a.op(opGAS)
+		g.op(a, opGAS)
 	case 3:
 		a.pushU(u256Max)
 	case 4:
@@ -451,9 +501,9 @@ func (g *gen) callValue(a *asm) {
 	case 8:
 		a.push(uint64(r.byte()))
 	case 9:
-		a.op(0x47) // SELFBALANCE (invalid before Istanbul)
+		g.op(a, 0x47) // SELFBALANCE (invalid before Istanbul)
 	case 10:
-		a.op(opCALLVALUE)
+		g.op(a, opCALLVALUE)
 	default:
 		a.pushU(u256Max)
 	}
@@ -465,7 +515,7 @@ func (g *gen) envOp(a *asm) {
 		0x30, 0x32, 0x33, 0x34, 0x36, 0x38, 0x3a, 0x3d, 0x41, 0x42, 0x43, 0x44, 0x45,
 		0x46, 0x47, 0x48, 0x4a, 0x58, 0x59, 0x5a,
 	}
-	a.op(ops[g.r.intn(len(ops))])
+	g.op(a, ops[g.r.intn(len(ops))])
 }
 
 // sink consumes the value on top of the stack (or leaves it there).
@@ -473,147 +523,164 @@ func (g *gen) sink(a *asm) {
 	r := g.r
 	switch r.intn(12) {
 	case 0, 1, 2, 3:
-		a.op(opPOP)
+		g.op(a, opPOP)
 	case 4, 5, 6, 7:
 		a.push(uint64(g.slot()))
-		a.op(opSSTORE)
+		g.op(a, opSSTORE)
 	case 8, 9:
 		g.memOff(a)
-		a.op(opMSTORE)
+		g.op(a, opMSTORE)
 	case 10:
 		// LOG1 with the value as topic.
 		g.length(a)
 		g.memOff(a)
-		a.op(opLOG0 + 1)
+		g.op(a, opLOG0+1)
 	case 11:
 		// leave it on the stack for later arbitrary opcodes
 	}
 }
 
 // snippet emits one self-contained piece of code.
+// snippetWeights weighs the kinds of snippet, in the order of the cases
+// of snippet's switch.
+var snippetWeights = []int{6, 2, 3, 3, 2, 2, 3, 5, 2, 1, 3, 5, 2, 3, 2, 1, 1, 1, 1, 1, 1, 1}
+
+var snippetTotal = func() int {
+	n := 0
+	for _, w := range snippetWeights {
+		n += w
+	}
+	return n
+}()
+
 func (g *gen) snippet(a *asm, depth int) {
 	r := g.r
-	switch k := r.intn(34); {
-	case k < 4: // binary arithmetic
+	kind, k := 0, r.intn(snippetTotal)
+	for k >= snippetWeights[kind] {
+		k -= snippetWeights[kind]
+		kind++
+	}
+	switch kind {
+	case 0: // binary arithmetic
 		ops := []byte{0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x0a, 0x0b, 0x10, 0x11, 0x12, 0x13, 0x14, 0x16, 0x17, 0x18, 0x1a, 0x1b, 0x1c, 0x1d}
 		g.value(a)
 		g.value(a)
-		a.op(ops[r.intn(len(ops))])
+		g.op(a, ops[r.intn(len(ops))])
 		g.sink(a)
-	case k == 4: // ternary and unary
+	case 1: // ternary and unary
 		g.value(a)
 		if r.chance(1, 2) {
 			g.value(a)
 			g.value(a)
-			a.op([]byte{0x08, 0x09}[r.intn(2)])
+			g.op(a, []byte{0x08, 0x09}[r.intn(2)])
 		} else {
-			a.op([]byte{0x15, 0x19, 0x1e}[r.intn(3)]) // ISZERO NOT CLZ
+			g.op(a, []byte{0x15, 0x19, 0x1e}[r.intn(3)]) // ISZERO NOT CLZ
 		}
 		g.sink(a)
-	case k < 7: // environment
+	case 2: // environment
 		g.envOp(a)
 		g.sink(a)
-	case k < 9: // account queries
+	case 3: // account queries
 		g.address(a)
-		a.op([]byte{opBALANCE, opEXTCODESIZE, opEXTCODEHASH}[r.intn(3)])
+		g.op(a, []byte{opBALANCE, opEXTCODESIZE, opEXTCODEHASH}[r.intn(3)])
 		g.sink(a)
-	case k == 9: // copies
+	case 4: // copies
 		switch r.intn(5) {
 		case 0:
 			g.length(a)
 			g.value(a)
 			g.memOff(a)
 			g.address(a)
-			a.op(opEXTCODECOPY)
+			g.op(a, opEXTCODECOPY)
 		case 1:
 			g.length(a)
 			g.value(a)
 			g.memOff(a)
-			a.op(opCODECOPY)
+			g.op(a, opCODECOPY)
 		case 2:
 			g.length(a)
 			g.value(a)
 			g.memOff(a)
-			a.op(opCALLDATACOPY)
+			g.op(a, opCALLDATACOPY)
 		case 3:
 			if r.chance(1, 2) {
-				a.op(opRETDATASIZE)
+				g.op(a, opRETDATASIZE)
 			} else {
 				g.length(a)
 			}
 			a.push(uint64(r.intn(3)))
 			g.memOff(a)
-			a.op(opRETDATACOPY)
+			g.op(a, opRETDATACOPY)
 		case 4:
 			g.length(a)
 			g.memOff(a)
 			g.memOff(a)
-			a.op(opMCOPY)
+			g.op(a, opMCOPY)
 		}
-	case k == 10: // loads
+	case 5: // loads
 		switch r.intn(4) {
 		case 0:
 			g.value(a)
-			a.op(opCALLDATALOAD)
+			g.op(a, opCALLDATALOAD)
 		case 1:
 			g.memOff(a)
-			a.op(opMLOAD)
+			g.op(a, opMLOAD)
 		case 2:
 			a.push(g.blockNum())
-			a.op(opBLOCKHASH)
+			g.op(a, opBLOCKHASH)
 		case 3:
 			a.push(uint64(r.intn(4)))
-			a.op(opBLOBHASH)
+			g.op(a, opBLOBHASH)
 		}
 		g.sink(a)
-	case k < 13: // memory stores
+	case 6: // memory stores
 		g.value(a)
 		g.memOff(a)
-		a.op([]byte{opMSTORE, opMSTORE, opMSTORE8}[r.intn(3)])
-	case k < 16: // storage
+		g.op(a, []byte{opMSTORE, opMSTORE, opMSTORE8}[r.intn(3)])
+	case 7: // storage
 		if r.chance(1, 3) {
 			a.push(uint64(g.slot()))
-			a.op(opSLOAD)
+			g.op(a, opSLOAD)
 			g.sink(a)
 		} else {
 			g.value(a)
 			a.push(uint64(g.slot()))
-			a.op(opSSTORE)
+			g.op(a, opSSTORE)
 		}
-	case k == 16: // transient storage
+	case 8: // transient storage
 		if r.chance(1, 2) {
 			a.push(uint64(g.slot()))
-			a.op(opTLOAD)
+			g.op(a, opTLOAD)
 			g.sink(a)
 		} else {
 			g.value(a)
 			a.push(uint64(g.slot()))
-			a.op(opTSTORE)
+			g.op(a, opTSTORE)
 		}
-	case k == 17: // hashing
+	case 9: // hashing
 		g.length(a)
 		g.memOff(a)
-		a.op(opKECCAK256)
+		g.op(a, opKECCAK256)
 		g.sink(a)
-	case k == 18: // logs
+	case 10: // logs
 		n := r.intn(5)
 		for range n {
 			g.value(a)
 		}
 		g.length(a)
 		g.memOff(a)
-		a.op(opLOG0 + byte(n))
-	case k < 22:
+		g.op(a, opLOG0+byte(n))
+	case 11:
 		g.call(a, depth)
-	case k == 22:
+	case 12:
 		g.precompileCall(a)
-	case k < 25:
+	case 13:
 		if depth < 2 {
 			g.create(a, depth)
 		} else {
 			g.call(a, depth)
 		}
-	case k == 25: // forward jump over some code
+	case 14: // forward jump over some code
 		if g.nest > 2 {
 			return
 		}
@@ -621,18 +688,18 @@ func (g *gen) snippet(a *asm, depth int) {
 		l := a.newLabel()
 		if r.chance(1, 2) {
 			a.pushLabel(l)
-			a.op(opJUMP)
+			g.op(a, opJUMP)
 		} else {
 			g.cond(a)
 			a.pushLabel(l)
-			a.op(opJUMPI)
+			g.op(a, opJUMPI)
 		}
 		for range 1 + r.intn(3) {
 			g.snippet(a, depth)
 		}
 		a.mark(l)
 		g.nest--
-	case k == 26: // loop until little gas is left
+	case 15: // loop until little gas is left
 		if g.nest > 1 {
 			return
 		}
@@ -643,39 +710,39 @@ func (g *gen) snippet(a *asm, depth int) {
 			g.snippet(a, depth)
 		}
 		a.push([]uint64{1000, 5000, 20000, 50000, 100000, uint64(r.byte()) << 10}[r.intn(6)])
-		a.op(opGAS, opGT)
+		g.op(a, opGAS, opGT)
 		a.pushLabel(l)
-		a.op(opJUMPI)
+		g.op(a, opJUMPI)
 		g.nest--
-	case k == 27: // conditional exit
+	case 16: // conditional exit
 		l := a.newLabel()
 		g.cond(a)
 		a.pushLabel(l)
-		a.op(opJUMPI)
+		g.op(a, opJUMPI)
 		g.terminator(a, depth)
 		a.mark(l)
-	case k == 28: // bad jump
+	case 17: // bad jump
 		if r.chance(1, 2) {
 			a.push(uint64(r.intn(len(a.code) + 8)))
-			a.op(opJUMP)
+			g.op(a, opJUMP)
 		} else {
 			g.value(a)
 			a.push(uint64(r.intn(len(a.code) + 8)))
-			a.op(opJUMPI)
+			g.op(a, opJUMPI)
 		}
-	case k < 31: // an arbitrary opcode
+	case 18: // an arbitrary opcode
 		for range r.intn(5) {
 			g.value(a)
 		}
-		a.op(r.byte())
-	case k == 31: // stack shuffling of what is there
-		a.op([]byte{0x80, 0x81, 0x82, 0x90, 0x91, 0x50}[r.intn(6)] + byte(r.intn(3)))
-	case k == 32: // return data
-		a.op(opRETDATASIZE)
+		a.op(r.byte()) // raw: not gated
+	case 19: // stack shuffling of what is there
+		g.op(a, []byte{0x80, 0x81, 0x82, 0x90, 0x91, 0x50}[r.intn(6)]+byte(r.intn(3)))
+	case 20: // return data
+		g.op(a, opRETDATASIZE)
 		g.sink(a)
-	case k == 33: // selfdestruct in a branch or straight
+	case 21: // selfdestruct in a branch or straight
 		g.address(a)
-		a.op(opSELFDESTRUCT)
+		g.op(a, opSELFDESTRUCT)
 	}
 }
 
@@ -684,26 +751,26 @@ func (g *gen) cond(a *asm) {
 	r := g.r
 	switch r.intn(8) {
 	case 0:
-		a.op(opCALLVALUE)
+		g.op(a, opCALLVALUE)
 	case 1:
-		a.op(opCALLDATASIZE)
+		g.op(a, opCALLDATASIZE)
 	case 2:
 		a.push(0)
-		a.op(opCALLDATALOAD)
+		g.op(a, opCALLDATALOAD)
 	case 3:
 		a.push(uint64(g.slot()))
-		a.op(opSLOAD)
+		g.op(a, opSLOAD)
 	case 4:
 		a.push(uint64(g.slot()))
-		a.op(opTLOAD)
+		g.op(a, opTLOAD)
 	case 5:
 		g.address(a)
-		a.op(opCALLER, 0x14) // CALLER == addr
+		g.op(a, opCALLER, 0x14) // CALLER == addr
 	default:
 		g.value(a)
 	}
 	if r.chance(1, 4) {
-		a.op(opISZERO)
+		g.op(a, opISZERO)
 	}
 }
 
@@ -711,11 +778,14 @@ func (g *gen) cond(a *asm) {
 func (g *gen) call(a *asm, depth int) {
 	r := g.r
 	op := []byte{opCALL, opCALL, opCALL, opCALLCODE, opDELEGATECALL, opSTATICCALL}[r.intn(6)]
+	if !g.avail(op) && !r.chance(1, 10) {
+		op = opCALL
+	}
 	if r.chance(1, 3) {
 		// Calldata for the callee.
 		g.value(a)
 		a.push(0)
-		a.op(opMSTORE)
+		g.op(a, opMSTORE)
 	}
 	g.length(a) // ret size
 	g.memOff(a) // ret offset
@@ -726,13 +796,13 @@ func (g *gen) call(a *asm, depth int) {
 	}
 	g.address(a)
 	g.gasArg(a)
-	a.op(op)
+	g.op(a, op)
 	g.sink(a)
 	if r.chance(1, 4) {
-		a.op(opRETDATASIZE)
+		g.op(a, opRETDATASIZE)
 		a.push(0)
 		g.memOff(a)
-		a.op(opRETDATACOPY)
+		g.op(a, opRETDATACOPY)
 	}
 }
 
@@ -763,23 +833,26 @@ func (g *gen) precompileCall(a *asm) {
 			g.value(a)
 		}
 		a.push(off + 32*uint64(i))
-		a.op(opMSTORE)
+		g.op(a, opMSTORE)
 	}
-	a.push(64)                        // ret size
-	a.push(0x400)                     // ret offset
-	a.push(n)                         // args size
-	a.push(off)                       // args offset
+	a.push(64)    // ret size
+	a.push(0x400) // ret offset
+	a.push(n)     // args size
+	a.push(off)   // args offset
 	op := []byte{opSTATICCALL, opCALL}[r.intn(2)]
+	if !g.avail(op) {
+		op = opCALL
+	}
 	if op == opCALL {
 		g.callValue(a)
 	}
 	a.pushU(new(uint256.Int).SetBytes(p.Bytes()))
 	g.gasArg(a)
-	a.op(op)
+	g.op(a, op)
 	g.sink(a)
 	if r.chance(1, 2) {
 		a.push(0x400)
-		a.op(opMLOAD)
+		g.op(a, opMLOAD)
 		g.sink(a)
 	}
 }
@@ -795,12 +868,15 @@ func (g *gen) create(a *asm, depth int) {
 	a.push(n)
 	a.pushLabel(l)
 	a.push(mem)
-	a.op(opCODECOPY)
+	g.op(a, opCODECOPY)
 	size := n
 	if r.chance(1, 8) {
 		size = uint64(r.intn(int(n) + 40)) // truncated or padded init code
 	}
 	is2 := r.chance(1, 2)
+	if is2 && !g.avail(opCREATE2) && !r.chance(1, 10) {
+		is2 = false
+	}
 	if is2 {
 		switch r.intn(3) {
 		case 0:
@@ -819,18 +895,18 @@ func (g *gen) create(a *asm, depth int) {
 	a.push(mem)
 	g.callValue(a)
 	if is2 {
-		a.op(opCREATE2)
+		g.op(a, opCREATE2)
 	} else {
-		a.op(opCREATE)
+		g.op(a, opCREATE)
 	}
 	if r.chance(1, 2) {
 		// CALL(gas, addr, 0, 0, 0, 0, 0) the new contract, keeping its address.
 		for range 5 {
 			a.push(0)
 		}
-		a.op(opDUP6)
+		g.op(a, opDUP6)
 		g.gasArg(a)
-		a.op(opCALL)
+		g.op(a, opCALL)
 		g.sink(a)
 	}
 	g.sink(a)
@@ -860,32 +936,32 @@ func (g *gen) initCode(depth int) []byte {
 		a.push(uint64(len(rt)))
 		a.pushLabel(l)
 		a.push(0)
-		a.op(opCODECOPY)
+		g.op(a, opCODECOPY)
 		a.push(uint64(len(rt)))
 		a.push(0)
-		a.op(opRETURN)
+		g.op(a, opRETURN)
 	case k == 7: // oversized code (EIP-170) or just big
 		a.push([]uint64{24576, 24577, 0x6001, 0x3000}[r.intn(4)])
 		a.push(0)
-		a.op(opRETURN)
+		g.op(a, opRETURN)
 	case k == 8:
 		g.length(a)
 		g.memOff(a)
-		a.op(opREVERT)
+		g.op(a, opREVERT)
 	case k == 9:
 		g.address(a)
-		a.op(opSELFDESTRUCT)
+		g.op(a, opSELFDESTRUCT)
 	case k == 10:
-		a.op(opSTOP)
+		g.op(a, opSTOP)
 	case k == 11:
-		a.op(opINVALID)
+		g.op(a, opINVALID)
 	case k == 12: // return memory, which may start with 0xef
 		a.push(0xef)
 		a.push(0)
-		a.op(opMSTORE8)
+		g.op(a, opMSTORE8)
 		g.length(a)
 		a.push(0)
-		a.op(opRETURN)
+		g.op(a, opRETURN)
 	default:
 		g.terminator(a, depth)
 	}
@@ -898,20 +974,20 @@ func (g *gen) terminator(a *asm, depth int) {
 	r := g.r
 	switch r.intn(10) {
 	case 0, 1:
-		a.op(opSTOP)
+		g.op(a, opSTOP)
 	case 2, 3:
 		g.length(a)
 		g.memOff(a)
-		a.op(opRETURN)
+		g.op(a, opRETURN)
 	case 4, 5:
 		g.length(a)
 		g.memOff(a)
-		a.op(opREVERT)
+		g.op(a, opREVERT)
 	case 6:
-		a.op(opINVALID)
+		g.op(a, opINVALID)
 	case 7:
 		g.address(a)
-		a.op(opSELFDESTRUCT)
+		g.op(a, opSELFDESTRUCT)
 	default:
 		// run off the end
 	}
@@ -994,7 +1070,7 @@ func Generate(data []byte) *Case {
 	big := new(uint256.Int).Mul(uint256.NewInt(1e18), uint256.NewInt(1_000_000))
 	sender := Account{Address: SenderAddr, Nonce: senderNonce}
 	sender.Balance = *big
-	switch r.intn(16) {
+	switch r.intn(32) {
 	case 0:
 		sender.Balance.SetUint64(uint64(r.byte()) << uint(r.intn(50)))
 	case 1:
@@ -1098,18 +1174,18 @@ func Generate(data []byte) *Case {
 			tx.Data = r.bytes(r.intn(8))
 		}
 	}
-	switch r.intn(8) {
-	case 0, 1, 2, 3:
-	case 4, 5:
+	switch r.intn(20) {
+	case 0, 1, 2, 3, 4, 5, 6, 7, 8, 9:
+	case 10, 11, 12, 13:
 		tx.Value.SetUint64(1)
-	case 6:
+	case 14, 15, 16, 17, 18:
 		tx.Value.SetUint64(uint64(r.byte()) * 1e15)
 	default:
-		tx.Value.Set(big)
+		tx.Value.Set(big) // all of it: not enough left for gas
 	}
-	tx.Gas = []uint64{100_000, 300_000, 500_000, 1_000_000, 1_000_000, 2_000_000, 21_000, 53_000, 60_000, 30_000_001, 1<<24 + 1, 200_000}[r.intn(12)]
-	if r.chance(1, 8) {
-		tx.Gas = 21000 + uint64(r.intn(65536))
+	tx.Gas = []uint64{100_000, 300_000, 500_000, 1_000_000, 1_000_000, 2_000_000, 200_000, 150_000}[r.intn(8)]
+	if r.chance(1, 10) {
+		tx.Gas = []uint64{21_000, 53_000, 30_000_001, 1<<24 + 1, 1 << 24, 21000 + uint64(r.intn(65536))}[r.intn(6)]
 	}
 
 	// Type and fees.
@@ -1131,12 +1207,18 @@ func Generate(data []byte) *Case {
 	if r.chance(1, 64) {
 		tx.Type = uint8(r.intn(5)) // maybe unsupported
 	}
-	price := []uint64{10, 10, 1, 0, 1000, 12}[r.intn(6)]
+	price := e.BaseFee.Uint64() + []uint64{0, 1, 2, 10, 1000}[r.intn(5)]
+	if r.chance(1, 20) {
+		price = uint64(r.intn(12)) // maybe below the base fee
+	}
 	if tx.Type < 2 {
 		tx.GasPrice.SetUint64(price)
 	} else {
 		tx.GasFeeCap.SetUint64(price)
-		tx.GasTipCap.SetUint64([]uint64{0, 1, 2, 1000, price}[r.intn(5)])
+		tx.GasTipCap.SetUint64([]uint64{0, 1, 2, price}[r.intn(4)])
+		if r.chance(1, 20) {
+			tx.GasTipCap.SetUint64(price + 1 + uint64(r.intn(4))) // above the fee cap
+		}
 	}
 	if tx.Type >= 1 && r.chance(2, 3) {
 		for range r.intn(3) {
@@ -1164,7 +1246,7 @@ func Generate(data []byte) *Case {
 			}
 			tx.BlobHashes = append(tx.BlobHashes, h)
 		}
-		tx.BlobFeeCap.SetUint64([]uint64{1, 100, 1e9, 0}[r.intn(4)])
+		tx.BlobFeeCap.SetUint64([]uint64{1e9, 100, 1e9, 1, 0}[r.intn(5)])
 	}
 	if tx.Type == 4 {
 		if tx.To == nil {

@@ -1,0 +1,308 @@
+// Package mv is Velarium's multi-version state: the state of one batch of
+// ordered transactions, split into elements (an account's balance; its
+// nonce, code and existence; each storage slot; whether its storage was
+// cleared). Each element keeps the versions written by transaction index and
+// the transactions that read it, with the value each one saw.
+//
+// The one rule: a read by transaction i is valid while it equals what the
+// highest write below i (plus any commutative credits in between) gives.
+// The element checks this itself whenever a write is added, changed or
+// removed, and reports the readers whose value changed: no pass over read
+// sets. Equal values invalidate nothing.
+//
+// The package is a deterministic data structure: no goroutines, clocks or
+// randomness. Callers serialise access.
+package mv
+
+import (
+	"sort"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/holiman/uint256"
+	"github.com/velarium/velarium/state"
+)
+
+// Kind is the kind of a state element.
+type Kind uint8
+
+const (
+	// Account: nonce, code hash and existence of an account.
+	Account Kind = iota
+	// Balance of an account; may receive commutative credits.
+	Balance
+	// Slot: one storage slot.
+	Slot
+	// Cleared: the account's storage was reset (created or destroyed); a
+	// write here hides every slot written below it.
+	Cleared
+)
+
+// Key names one element.
+type Key struct {
+	Kind Kind
+	Addr common.Address
+	Slot common.Hash
+}
+
+// Value is an element's value; which fields count depends on the kind.
+type Value struct {
+	Exists   bool        // Account
+	Nonce    uint64      // Account
+	CodeHash common.Hash // Account
+	Balance  uint256.Int // Balance
+	Word     common.Hash // Slot
+	Gen      uint64      // Cleared: number of resets so far
+}
+
+// Write is one transaction's effect on one element: a new value, or (for
+// balances) a credit added to whatever is below.
+type Write struct {
+	Val    Value
+	Credit bool // Val.Balance is an amount to add, not a value
+}
+
+type version struct {
+	tx int
+	w  Write
+}
+
+type element struct {
+	key      Key
+	base     Value
+	haveBase bool
+	versions []version // ascending by tx
+	readers  map[int]Value
+}
+
+// Store is the multi-version state of one batch over a base source.
+type Store struct {
+	base  state.Source
+	elems map[Key]*element
+	codes map[common.Hash][]byte
+	// reads[tx] lists the elements tx read in its current run.
+	reads map[int][]*element
+	// written[tx] lists the keys tx wrote in its last finished run.
+	written map[int][]Key
+	// pending[tx] marks writers whose writes are estimates: the
+	// transaction is running again and may change them.
+	pending map[int]bool
+}
+
+// New returns an empty store over base.
+func New(base state.Source) *Store {
+	return &Store{base: base, elems: make(map[Key]*element), codes: make(map[common.Hash][]byte),
+		reads: make(map[int][]*element), written: make(map[int][]Key), pending: make(map[int]bool)}
+}
+
+func (s *Store) elem(k Key) *element {
+	e := s.elems[k]
+	if e == nil {
+		e = &element{key: k}
+		s.elems[k] = e
+	}
+	return e
+}
+
+func (s *Store) loadBase(e *element) error {
+	if e.haveBase {
+		return nil
+	}
+	var v Value
+	switch e.key.Kind {
+	case Account, Balance:
+		a, ok, err := s.base.Account(e.key.Addr)
+		if err != nil {
+			return err
+		}
+		if e.key.Kind == Balance {
+			v = Value{Balance: a.Balance}
+			break
+		}
+		v = Value{Exists: ok, Nonce: a.Nonce, CodeHash: a.CodeHash}
+		if !ok || v.CodeHash == (common.Hash{}) {
+			v.CodeHash = state.EmptyCodeHash
+		}
+	case Slot:
+		h, err := s.base.Storage(e.key.Addr, e.key.Slot)
+		if err != nil {
+			return err
+		}
+		v.Word = h
+	case Cleared:
+	}
+	e.base, e.haveBase = v, true
+	return nil
+}
+
+// below returns the index in e.versions of the highest version below tx, or -1.
+func (e *element) below(tx int) int {
+	i := sort.Search(len(e.versions), func(i int) bool { return e.versions[i].tx >= tx })
+	return i - 1
+}
+
+// Blocker is a transaction whose pending write a reader would depend on.
+type Blocker struct {
+	Tx int
+}
+
+// valueAt computes what tx should see of e. blocker >= 0 names a pending
+// writer the value depends on. A slot's value is zero when its account's
+// storage was cleared above the slot's last write.
+func (s *Store) valueAt(e *element, tx int) (Value, int, error) {
+	if e.key.Kind == Slot {
+		if ce := s.elems[Key{Kind: Cleared, Addr: e.key.Addr}]; ce != nil {
+			if j := ce.below(tx); j >= 0 {
+				cw := ce.versions[j].tx
+				if s.pending[cw] {
+					return Value{}, cw, nil
+				}
+				if i := e.below(tx); i < 0 || e.versions[i].tx < cw {
+					return Value{}, -1, nil
+				}
+			}
+		}
+	}
+	i := e.below(tx)
+	var sum uint256.Int
+	credits := false
+	for ; i >= 0; i-- {
+		v := &e.versions[i]
+		if s.pending[v.tx] {
+			return Value{}, v.tx, nil
+		}
+		if !v.w.Credit {
+			out := v.w.Val
+			if credits {
+				out.Balance.Add(&out.Balance, &sum)
+			}
+			return out, -1, nil
+		}
+		sum.Add(&sum, &v.w.Val.Balance)
+		credits = true
+	}
+	if err := s.loadBase(e); err != nil {
+		return Value{}, -1, err
+	}
+	out := e.base
+	if credits {
+		out.Balance.Add(&out.Balance, &sum)
+	}
+	return out, -1, nil
+}
+
+// Read returns the value of k that tx should see and registers tx as its
+// reader. When the value depends on a pending write, it returns the
+// writer's index (>= 0) and registers nothing: the caller parks tx.
+func (s *Store) Read(tx int, k Key) (Value, int, error) {
+	e := s.elem(k)
+	v, blk, err := s.valueAt(e, tx)
+	if err != nil || blk >= 0 {
+		return v, blk, err
+	}
+	if e.readers == nil {
+		e.readers = make(map[int]Value)
+	}
+	if _, again := e.readers[tx]; !again {
+		s.reads[tx] = append(s.reads[tx], e)
+	}
+	e.readers[tx] = v
+	return v, -1, nil
+}
+
+// Code returns code by hash: written in this batch or from the base.
+func (s *Store) Code(addr common.Address, hash common.Hash) ([]byte, error) {
+	if c, ok := s.codes[hash]; ok {
+		return c, nil
+	}
+	return s.base.Code(addr, hash)
+}
+
+// ClearReads forgets every read of tx (before it runs again).
+func (s *Store) ClearReads(tx int) {
+	for _, e := range s.reads[tx] {
+		delete(e.readers, tx)
+	}
+	delete(s.reads, tx)
+}
+
+// MarkPending turns tx's writes into estimates: readers above will park
+// until Finish replaces them.
+func (s *Store) MarkPending(tx int) {
+	if len(s.written[tx]) > 0 {
+		s.pending[tx] = true
+	}
+}
+
+// IsPending reports whether tx's writes are estimates.
+func (s *Store) IsPending(tx int) bool { return s.pending[tx] }
+
+// Finish records the writes of tx's finished run (replacing those of its
+// previous run) and returns, ascending, the transactions above tx whose
+// registered reads no longer hold (the one rule). Their reads are cleared.
+func (s *Store) Finish(tx int, writes map[Key]Write, codes map[common.Hash][]byte) []int {
+	for h, c := range codes {
+		s.codes[h] = c
+	}
+	delete(s.pending, tx)
+	changed := make(map[*element]bool)
+	for _, k := range s.written[tx] {
+		if _, still := writes[k]; !still {
+			e := s.elems[k]
+			i := e.below(tx + 1)
+			if i >= 0 && e.versions[i].tx == tx {
+				e.versions = append(e.versions[:i], e.versions[i+1:]...)
+				changed[e] = true
+			}
+		}
+	}
+	keys := make([]Key, 0, len(writes))
+	for k, w := range writes {
+		keys = append(keys, k)
+		e := s.elem(k)
+		i := e.below(tx + 1)
+		if i >= 0 && e.versions[i].tx == tx {
+			if e.versions[i].w != w {
+				e.versions[i].w = w
+				changed[e] = true
+			}
+			continue
+		}
+		e.versions = append(e.versions, version{})
+		copy(e.versions[i+2:], e.versions[i+1:])
+		e.versions[i+1] = version{tx: tx, w: w}
+		changed[e] = true
+	}
+	s.written[tx] = keys
+	var out []int
+	seen := make(map[int]bool)
+	for e := range changed {
+		for r, saw := range e.readers {
+			if r <= tx || seen[r] {
+				continue
+			}
+			now, blk, err := s.valueAt(e, r)
+			if err != nil || blk >= 0 || now != saw {
+				seen[r] = true
+				out = append(out, r)
+			}
+		}
+	}
+	sort.Ints(out)
+	for _, r := range out {
+		s.ClearReads(r)
+	}
+	return out
+}
+
+// Writers returns the transactions that wrote k, ascending (for reports).
+func (s *Store) Writers(k Key) []int {
+	e := s.elems[k]
+	if e == nil {
+		return nil
+	}
+	out := make([]int, len(e.versions))
+	for i, v := range e.versions {
+		out[i] = v.tx
+	}
+	return out
+}

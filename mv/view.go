@@ -1,0 +1,154 @@
+package mv
+
+import (
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/holiman/uint256"
+	"github.com/velarium/velarium/chain"
+	"github.com/velarium/velarium/state"
+)
+
+// AccountKeys returns the elements of an account read by Source.Account.
+func AccountKeys(addr common.Address) (Key, Key) {
+	return Key{Kind: Account, Addr: addr}, Key{Kind: Balance, Addr: addr}
+}
+
+// ReadAccount reads an account's elements for tx. blocker >= 0: a pending
+// writer must finish first. An account with a balance exists even when only
+// credits made it (crediting creates accounts, as in serial execution).
+func (s *Store) ReadAccount(tx int, addr common.Address) (state.Account, bool, int, error) {
+	ka, kb := AccountKeys(addr)
+	a, blk, err := s.Read(tx, ka)
+	if err != nil || blk >= 0 {
+		return state.Account{}, false, blk, err
+	}
+	b, blk, err := s.Read(tx, kb)
+	if err != nil || blk >= 0 {
+		return state.Account{}, false, blk, err
+	}
+	exists := a.Exists || !b.Balance.IsZero()
+	return state.Account{Nonce: a.Nonce, Balance: b.Balance, CodeHash: a.CodeHash}, exists, -1, nil
+}
+
+// ReadSlot reads a storage slot for tx (registering on the slot and on the
+// account's storage-reset element).
+func (s *Store) ReadSlot(tx int, addr common.Address, slot common.Hash) (common.Hash, int, error) {
+	if _, blk, err := s.Read(tx, Key{Kind: Cleared, Addr: addr}); err != nil || blk >= 0 {
+		return common.Hash{}, blk, err
+	}
+	v, blk, err := s.Read(tx, Key{Kind: Slot, Addr: addr, Slot: slot})
+	return v.Word, blk, err
+}
+
+// BlockHash answers from the base.
+func (s *Store) BlockHash(n uint64) (common.Hash, error) { return s.base.BlockHash(n) }
+
+// Writes converts one transaction's result into element writes and the
+// codes it deployed. A deferred coinbase fee becomes a credit.
+func Writes(tx int, res *chain.Result, coinbase common.Address) (map[Key]Write, map[common.Hash][]byte) {
+	w := make(map[Key]Write)
+	var codes map[common.Hash][]byte
+	for addr, ad := range res.Diff {
+		ka, kb := AccountKeys(addr)
+		kc := Key{Kind: Cleared, Addr: addr}
+		if ad.Deleted {
+			w[ka] = Write{Val: Value{CodeHash: state.EmptyCodeHash}}
+			w[kb] = Write{}
+			w[kc] = Write{Val: Value{Gen: uint64(tx) + 1}}
+			continue
+		}
+		ch := ad.CodeHash
+		if ch == (common.Hash{}) {
+			ch = state.EmptyCodeHash
+		}
+		w[ka] = Write{Val: Value{Exists: true, Nonce: ad.Nonce, CodeHash: ch}}
+		w[kb] = Write{Val: Value{Balance: ad.Balance}}
+		if ad.StorageCleared {
+			w[kc] = Write{Val: Value{Gen: uint64(tx) + 1}}
+		}
+		if ad.CodeChanged {
+			if codes == nil {
+				codes = make(map[common.Hash][]byte)
+			}
+			codes[ch] = ad.Code
+		}
+		for k, v := range ad.Storage {
+			w[Key{Kind: Slot, Addr: addr, Slot: k}] = Write{Val: Value{Word: v}}
+		}
+	}
+	if res.CoinbaseFee != nil {
+		var amt uint256.Int
+		amt.Set(res.CoinbaseFee)
+		w[Key{Kind: Balance, Addr: coinbase}] = Write{Val: Value{Balance: amt}, Credit: true}
+	}
+	return w, codes
+}
+
+// Diff returns the batch's final state diff: for every element written,
+// its value after the last transaction.
+func (s *Store) Diff() (state.Diff, error) {
+	d := make(state.Diff)
+	get := func(addr common.Address) *state.AccountDiff {
+		ad := d[addr]
+		if ad == nil {
+			ad = &state.AccountDiff{}
+			d[addr] = ad
+		}
+		return ad
+	}
+	end := int(^uint(0) >> 1)
+	addrs := make(map[common.Address]bool)
+	for k, e := range s.elems {
+		if len(e.versions) > 0 {
+			addrs[k.Addr] = true
+		}
+	}
+	for addr := range addrs {
+		a, ok, _, err := s.finalAccount(addr, end)
+		if err != nil {
+			return nil, err
+		}
+		ad := get(addr)
+		if !ok {
+			ad.Deleted = true
+			continue
+		}
+		ad.Nonce, ad.Balance, ad.CodeHash = a.Nonce, a.Balance, a.CodeHash
+		if ce := s.elems[Key{Kind: Cleared, Addr: addr}]; ce != nil && len(ce.versions) > 0 {
+			ad.StorageCleared = true
+		}
+		if c, ok := s.codes[a.CodeHash]; ok {
+			ad.Code, ad.CodeChanged = c, true
+		}
+	}
+	for k, e := range s.elems {
+		if k.Kind != Slot || len(e.versions) == 0 {
+			continue
+		}
+		ad := d[k.Addr]
+		if ad == nil || ad.Deleted {
+			continue
+		}
+		v, _, err := s.valueAt(e, end)
+		if err != nil {
+			return nil, err
+		}
+		if ad.Storage == nil {
+			ad.Storage = make(map[common.Hash]common.Hash)
+		}
+		ad.Storage[k.Slot] = v.Word
+	}
+	return d, nil
+}
+
+func (s *Store) finalAccount(addr common.Address, at int) (state.Account, bool, int, error) {
+	ka, kb := AccountKeys(addr)
+	a, blk, err := s.valueAt(s.elem(ka), at)
+	if err != nil || blk >= 0 {
+		return state.Account{}, false, blk, err
+	}
+	b, blk, err := s.valueAt(s.elem(kb), at)
+	if err != nil || blk >= 0 {
+		return state.Account{}, false, blk, err
+	}
+	return state.Account{Nonce: a.Nonce, Balance: b.Balance, CodeHash: a.CodeHash}, a.Exists || !b.Balance.IsZero(), -1, nil
+}

@@ -1,0 +1,216 @@
+// Package run holds the drivers of parallel execution: a pool of real
+// worker goroutines (this file) and, later, simulated cores. Both drive the
+// deterministic scheduler (package sched) over the multi-version state
+// (package mv).
+package run
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/velarium/velarium/chain"
+	"github.com/velarium/velarium/fork"
+	"github.com/velarium/velarium/mv"
+	"github.com/velarium/velarium/sched"
+	"github.com/velarium/velarium/state"
+)
+
+// Options configure the parallel executor.
+type Options struct {
+	Workers int // goroutines; <= 1 means serial
+	// MinTxs: blocks with fewer transactions run serially (not worth it).
+	MinTxs int
+	// MaxRuns bounds the runs of one transaction; past it the block is
+	// executed serially instead.
+	MaxRuns int
+}
+
+// DefaultOptions returns sensible defaults for w workers.
+func DefaultOptions(w int) Options { return Options{Workers: w, MinTxs: 4, MaxRuns: 64} }
+
+// Stats describe what a parallel execution did.
+type Stats struct {
+	Txs, Runs, Reexecutions, Parks int
+	Serial                         bool   // executed serially (small block, one worker, or fallback)
+	Fallback                       string // why the parallel run was abandoned, if it was
+}
+
+var errStale = errors.New("run: stale incarnation")
+
+// view is one transaction incarnation's window on the multi-version state.
+type view struct {
+	mu      *sync.Mutex
+	s       *mv.Store
+	sc      *sched.Sched
+	tx, inc int
+	blocker int
+}
+
+func (v *view) Account(addr common.Address) (state.Account, bool, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if !v.sc.Current(v.tx, v.inc) {
+		return state.Account{}, false, errStale
+	}
+	a, ok, blk, err := v.s.ReadAccount(v.tx, addr)
+	if blk >= 0 {
+		v.blocker = blk
+		return a, ok, state.ErrNotReady
+	}
+	return a, ok, err
+}
+
+func (v *view) Code(addr common.Address, h common.Hash) ([]byte, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.s.Code(addr, h)
+}
+
+func (v *view) Storage(addr common.Address, slot common.Hash) (common.Hash, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if !v.sc.Current(v.tx, v.inc) {
+		return common.Hash{}, errStale
+	}
+	w, blk, err := v.s.ReadSlot(v.tx, addr, slot)
+	if blk >= 0 {
+		v.blocker = blk
+		return w, state.ErrNotReady
+	}
+	return w, err
+}
+
+func (v *view) BlockHash(n uint64) (common.Hash, error) { return v.s.BlockHash(n) }
+
+// Serial executes txs one after another over src; the reference result.
+func Serial(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src state.Source) ([]*chain.Result, state.Diff, error) {
+	ov := state.NewOverlay(src)
+	out := make([]*chain.Result, len(txs))
+	for i, m := range txs {
+		r, err := chain.Apply(rules, env, m, ov, chain.Config{})
+		if err != nil {
+			return nil, nil, fmt.Errorf("transaction %d: %w", i, err)
+		}
+		out[i] = r
+		if r.Err == nil {
+			ov.Apply(r.Diff)
+		}
+	}
+	return out, ov.Diff(), nil
+}
+
+// Executor returns a chain.TxExecutor running transactions on opt.Workers
+// goroutines. stats, when not nil, receives the figures of each call.
+func Executor(opt Options, stats *Stats) chain.TxExecutor {
+	return func(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src state.Source) ([]*chain.Result, state.Diff, error) {
+		return Parallel(rules, env, txs, src, opt, stats)
+	}
+}
+
+// Parallel executes txs over src on opt.Workers goroutines and returns
+// exactly what Serial returns.
+func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src state.Source, opt Options, stats *Stats) ([]*chain.Result, state.Diff, error) {
+	var st Stats
+	if stats == nil {
+		stats = &st
+	}
+	*stats = Stats{Txs: len(txs)}
+	if opt.Workers <= 1 || len(txs) < opt.MinTxs {
+		stats.Serial, stats.Runs = true, len(txs)
+		return Serial(rules, env, txs, src)
+	}
+	if opt.MaxRuns <= 0 {
+		opt.MaxRuns = 64
+	}
+	n := len(txs)
+	store := mv.New(src)
+	sc := sched.New(n, opt.MaxRuns)
+	results := make([]*chain.Result, n)
+	execs := make([]*chain.Exec, n)
+	views := make([]*view, n)
+	var mu sync.Mutex
+	cond := sync.NewCond(&mu)
+	var fatal error
+
+	step := func(x *chain.Exec) (res *chain.Result, err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("panic in speculative execution: %v\n%s", p, debug.Stack())
+			}
+		}()
+		return x.Step()
+	}
+	worker := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for {
+			if fatal != nil || sc.Finished() || sc.Exceeded {
+				cond.Broadcast()
+				return
+			}
+			t, ok := sc.Next()
+			if !ok {
+				cond.Wait()
+				continue
+			}
+			x, v := execs[t.Tx], views[t.Tx]
+			if !t.Resume || x == nil {
+				v = &view{mu: &mu, s: store, sc: sc, tx: t.Tx, inc: t.Inc, blocker: -1}
+				x = chain.NewExec(rules, env, txs[t.Tx], v, chain.Config{DeferCoinbase: true})
+				execs[t.Tx], views[t.Tx] = x, v
+				store.ClearReads(t.Tx)
+			}
+			mu.Unlock()
+			res, err := step(x)
+			mu.Lock()
+			if !sc.Current(t.Tx, t.Inc) {
+				continue // invalidated while running: the new incarnation is queued
+			}
+			switch {
+			case errors.Is(err, state.ErrNotReady):
+				sc.Park(t.Tx, v.blocker, store.IsPending(v.blocker))
+			case err != nil:
+				// A panic or source failure. Speculative state can be
+				// inconsistent, so retry from scratch while runs remain.
+				if sc.Committed() == t.Tx {
+					fatal = err
+				} else {
+					store.MarkPending(t.Tx)
+					sc.Invalidate(t.Tx)
+				}
+			default:
+				results[t.Tx] = res
+				w, codes := mv.Writes(t.Tx, res, env.Coinbase)
+				inval := store.Finish(t.Tx, w, codes)
+				for _, r := range inval {
+					store.MarkPending(r)
+				}
+				sc.Finish(t.Tx, inval)
+			}
+			cond.Broadcast()
+		}
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < opt.Workers; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); worker() }()
+	}
+	wg.Wait()
+	stats.Reexecutions, stats.Parks = sc.Reexecutions, sc.Parks
+	stats.Runs = n + sc.Reexecutions
+	if fatal != nil {
+		return nil, nil, fatal
+	}
+	if sc.Exceeded {
+		stats.Serial, stats.Fallback = true, fmt.Sprintf("a transaction exceeded %d runs", opt.MaxRuns)
+		return Serial(rules, env, txs, src)
+	}
+	diff, err := store.Diff()
+	if err != nil {
+		return nil, nil, err
+	}
+	return results, diff, nil
+}

@@ -1,0 +1,162 @@
+// Package sched is the scheduler of parallel block execution as a
+// deterministic state machine: drivers report events (a run finished, a run
+// parked on an element's pending writer, transactions invalidated) and ask
+// for the next task. It starts no goroutines, reads no clock and draws no
+// random numbers, so real workers and simulated cores drive the same logic.
+//
+// Policy: the lowest-indexed ready transaction runs first, which guarantees
+// progress (the lowest unfinished transaction never waits on anyone);
+// transactions whose reads hit a pending write are parked on that writer and
+// resumed (not restarted) when it finishes; invalidated transactions run
+// again from their start. Results become final as an ordered prefix.
+package sched
+
+import "container/heap"
+
+// Status of a transaction.
+type Status uint8
+
+const (
+	Ready   Status = iota // waiting for a core
+	Running               // on a core
+	Parked                // suspended at a read, waiting for a writer
+	Done                  // finished its latest run, reads valid so far
+)
+
+// Task is a transaction run handed to a driver. Resume: continue the
+// suspended run of this incarnation instead of starting a new one.
+type Task struct {
+	Tx, Inc int
+	Resume  bool
+}
+
+// Sched schedules n transactions.
+type Sched struct {
+	n        int
+	status   []Status
+	inc      []int
+	started  []bool // the current incarnation has begun (resume on wake)
+	runs     []int
+	parkedOn map[int][]int
+	ready    intHeap
+	commit   int
+	// MaxRuns bounds the runs of one transaction; past it Exceeded is true
+	// and the driver falls back to serial execution.
+	MaxRuns  int
+	Exceeded bool
+	// Counters for reports.
+	Reexecutions, Parks int
+}
+
+// New returns a scheduler for n transactions, all ready.
+func New(n, maxRuns int) *Sched {
+	s := &Sched{n: n, status: make([]Status, n), inc: make([]int, n), started: make([]bool, n),
+		runs: make([]int, n), parkedOn: make(map[int][]int), MaxRuns: maxRuns}
+	for i := 0; i < n; i++ {
+		s.ready = append(s.ready, i)
+	}
+	heap.Init(&s.ready)
+	return s
+}
+
+// Next returns the lowest ready transaction, or false when none is ready.
+func (s *Sched) Next() (Task, bool) {
+	for s.ready.Len() > 0 {
+		tx := heap.Pop(&s.ready).(int)
+		if s.status[tx] != Ready {
+			continue // stale heap entry
+		}
+		s.status[tx] = Running
+		t := Task{Tx: tx, Inc: s.inc[tx], Resume: s.started[tx]}
+		if !s.started[tx] {
+			s.started[tx] = true
+			s.runs[tx]++
+			if s.runs[tx] > s.MaxRuns {
+				s.Exceeded = true
+			}
+		}
+		return t, true
+	}
+	return Task{}, false
+}
+
+// Current reports whether inc is tx's current incarnation.
+func (s *Sched) Current(tx, inc int) bool { return s.inc[tx] == inc }
+
+// Status returns tx's status.
+func (s *Sched) Status(tx int) Status { return s.status[tx] }
+
+func (s *Sched) makeReady(tx int) {
+	s.status[tx] = Ready
+	heap.Push(&s.ready, tx)
+}
+
+// Park suspends tx until writer finishes. If writer is not pending
+// (stillPending false), tx is ready again at once.
+func (s *Sched) Park(tx, writer int, stillPending bool) {
+	s.Parks++
+	if !stillPending {
+		s.makeReady(tx)
+		return
+	}
+	s.status[tx] = Parked
+	s.parkedOn[writer] = append(s.parkedOn[writer], tx)
+}
+
+// Finish records that tx's run finished (its writes are in the
+// multi-version state) and that the transactions in invalidated must run
+// again. It wakes the transactions parked on tx.
+func (s *Sched) Finish(tx int, invalidated []int) {
+	s.status[tx] = Done
+	for _, p := range s.parkedOn[tx] {
+		if s.status[p] == Parked {
+			s.makeReady(p)
+		}
+	}
+	delete(s.parkedOn, tx)
+	for _, r := range invalidated {
+		s.Invalidate(r)
+	}
+	s.advance()
+}
+
+// Invalidate makes tx run again from its start (a new incarnation). A
+// running or parked run of the old incarnation is abandoned by the driver
+// (Current turns false).
+func (s *Sched) Invalidate(tx int) {
+	s.inc[tx]++
+	s.started[tx] = false
+	s.Reexecutions++
+	if s.status[tx] != Ready {
+		s.makeReady(tx)
+	}
+}
+
+// Abandon puts back a run the driver dropped (a stale incarnation): nothing
+// to do beyond keeping the status coherent.
+func (s *Sched) Abandon(tx int) {}
+
+func (s *Sched) advance() {
+	for s.commit < s.n && s.status[s.commit] == Done {
+		s.commit++
+	}
+}
+
+// Committed returns how many transactions are final (an ordered prefix).
+func (s *Sched) Committed() int { return s.commit }
+
+// Finished reports whether every transaction is final.
+func (s *Sched) Finished() bool { return s.commit == s.n }
+
+type intHeap []int
+
+func (h intHeap) Len() int           { return len(h) }
+func (h intHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h intHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *intHeap) Push(x any)        { *h = append(*h, x.(int)) }
+func (h *intHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
