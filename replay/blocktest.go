@@ -241,10 +241,7 @@ func RunBlockTest(t *BlockTest) (res *TestResult) {
 
 	for i := range j.Blocks {
 		jb := &j.Blocks[i]
-		label := fmt.Sprintf("block %d", i)
-		if jb.BlockNumber != "" {
-			label = fmt.Sprintf("block %d (number %s)", i, jb.BlockNumber)
-		}
+		label := fmt.Sprintf("blocks[%d]", i)
 		n, stats, err := importBlock(cfg, nodes, jb)
 		if jb.ExpectException != "" {
 			if err == nil {
@@ -302,11 +299,11 @@ func importBlock(cfg *chain.ChainConfig, nodes map[common.Hash]*btNode, jb *btBl
 	var stats blockStats
 	raw, err := parseBytes(jb.RLP)
 	if err != nil {
-		return nil, stats, fmt.Errorf("rlp: %v", err)
+		return nil, stats, fmt.Errorf("decoding block RLP: %v", err)
 	}
 	var gb types.Block
 	if err := rlp.DecodeBytes(raw, &gb); err != nil {
-		return nil, stats, fmt.Errorf("rlp: %v", err)
+		return nil, stats, fmt.Errorf("decoding block RLP: %v", err)
 	}
 	h := gb.Header()
 	num := h.Number.Uint64()

@@ -237,7 +237,7 @@ func genBlocktests(t *testing.T, root string) {
 		Root: preRoot, TxHash: types.EmptyTxsHash, ReceiptHash: types.EmptyReceiptsHash, Difficulty: new(big.Int),
 		Number: new(big.Int), GasLimit: 30_000_000, Time: 0, BaseFee: big.NewInt(8),
 		WithdrawalsHash: &types.EmptyWithdrawalsHash, BlobGasUsed: &zero, ExcessBlobGas: &zero, ParentBeaconRoot: &beacon}
-	gblock := types.NewBlock(genesis, nil, nil, trie.NewStackTrie(nil))
+	gblock := types.NewBlock(genesis, &types.Body{Withdrawals: []*types.Withdrawal{}}, nil, trie.NewStackTrie(nil))
 	genRLP, err := rlp.EncodeToBytes(gblock)
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/velarium/velarium/replay"
 )
@@ -154,7 +153,7 @@ func runReplay(args []string) int {
 	stdout := bufio.NewWriter(os.Stdout)
 	defer stdout.Flush()
 	loader := replay.NewLoader()
-	var results []*replay.PevmResult
+	results := []*replay.PevmResult{}
 	passed, failed := 0, 0
 	var txs int
 	var gas uint64
@@ -213,5 +212,3 @@ func writeResultsJSON(path string, v any) error {
 	}
 	return os.WriteFile(path, append(data, '\n'), 0o644)
 }
-
-var _ = time.Second
