@@ -86,12 +86,28 @@ type Store struct {
 	// pending[tx] marks writers whose writes are estimates: the
 	// transaction is running again and may change them.
 	pending map[int]bool
+	// Conflicts counts, per element, the readers it invalidated and the
+	// reads that had to wait for one of its pending writers.
+	Conflicts map[Key]*ConflictCount
+}
+
+// ConflictCount is how often one element caused a conflict.
+type ConflictCount struct{ Invalidations, Waits int }
+
+func (s *Store) conflict(k Key) *ConflictCount {
+	c := s.Conflicts[k]
+	if c == nil {
+		c = &ConflictCount{}
+		s.Conflicts[k] = c
+	}
+	return c
 }
 
 // New returns an empty store over base.
 func New(base state.Source) *Store {
 	return &Store{base: base, elems: make(map[Key]*element), codes: make(map[common.Hash][]byte),
-		reads: make(map[int][]*element), written: make(map[int][]Key), pending: make(map[int]bool)}
+		reads: make(map[int][]*element), written: make(map[int][]Key), pending: make(map[int]bool),
+		Conflicts: make(map[Key]*ConflictCount)}
 }
 
 func (s *Store) elem(k Key) *element {
@@ -196,6 +212,9 @@ func (s *Store) valueAt(e *element, tx int) (Value, int, error) {
 func (s *Store) Read(tx int, k Key) (Value, int, error) {
 	e := s.elem(k)
 	v, blk, err := s.valueAt(e, tx)
+	if blk >= 0 {
+		s.conflict(k).Waits++
+	}
 	if err != nil || blk >= 0 {
 		return v, blk, err
 	}
@@ -275,15 +294,26 @@ func (s *Store) Finish(tx int, writes map[Key]Write, codes map[common.Hash][]byt
 	s.written[tx] = keys
 	var out []int
 	seen := make(map[int]bool)
+	elems := make([]*element, 0, len(changed))
 	for e := range changed {
-		for r, saw := range e.readers {
+		elems = append(elems, e)
+	}
+	sort.Slice(elems, func(i, j int) bool { return keyLess(elems[i].key, elems[j].key) })
+	for _, e := range elems {
+		rs := make([]int, 0, len(e.readers))
+		for r := range e.readers {
+			rs = append(rs, r)
+		}
+		sort.Ints(rs)
+		for _, r := range rs {
 			if r <= tx || seen[r] {
 				continue
 			}
 			now, blk, err := s.valueAt(e, r)
-			if err != nil || blk >= 0 || now != saw {
+			if err != nil || blk >= 0 || now != e.readers[r] {
 				seen[r] = true
 				out = append(out, r)
+				s.conflict(e.key).Invalidations++
 			}
 		}
 	}
@@ -305,4 +335,84 @@ func (s *Store) Writers(k Key) []int {
 		out[i] = v.tx
 	}
 	return out
+}
+
+// Sources returns the transactions whose writes make the value of k that
+// tx sees: the last full write below tx and every credit above it (and, for
+// a slot, the storage reset that hides older writes). For critical paths.
+func (s *Store) Sources(tx int, k Key) []int {
+	var out []int
+	if e := s.elems[k]; e != nil {
+		for i := e.below(tx); i >= 0; i-- {
+			v := &e.versions[i]
+			out = append(out, v.tx)
+			if !v.w.Credit {
+				break
+			}
+		}
+	}
+	if k.Kind == Slot {
+		if ce := s.elems[Key{Kind: Cleared, Addr: k.Addr}]; ce != nil {
+			if j := ce.below(tx); j >= 0 {
+				out = append(out, ce.versions[j].tx)
+			}
+		}
+	}
+	return out
+}
+
+// String names an element for reports.
+func (k Key) String() string {
+	switch k.Kind {
+	case Account:
+		return k.Addr.Hex() + " account"
+	case Balance:
+		return k.Addr.Hex() + " balance"
+	case Slot:
+		return k.Addr.Hex() + " slot " + k.Slot.Hex()
+	default:
+		return k.Addr.Hex() + " storage-reset"
+	}
+}
+
+func keyLess(a, b Key) bool {
+	if a.Kind != b.Kind {
+		return a.Kind < b.Kind
+	}
+	if c := bytesCompare(a.Addr[:], b.Addr[:]); c != 0 {
+		return c < 0
+	}
+	return bytesCompare(a.Slot[:], b.Slot[:]) < 0
+}
+
+func bytesCompare(a, b []byte) int {
+	for i := range a {
+		if a[i] != b[i] {
+			if a[i] < b[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+// Predict declares that tx will write keys (known structure: a sender's
+// nonce and balance, a value transfer's recipient). Until tx finishes,
+// readers above it wait instead of speculating on older values.
+func (s *Store) Predict(tx int, keys ...Key) {
+	for _, k := range keys {
+		e := s.elem(k)
+		i := e.below(tx + 1)
+		if i >= 0 && e.versions[i].tx == tx {
+			continue
+		}
+		e.versions = append(e.versions, version{})
+		copy(e.versions[i+2:], e.versions[i+1:])
+		e.versions[i+1] = version{tx: tx}
+		s.written[tx] = append(s.written[tx], k)
+	}
+	if len(keys) > 0 {
+		s.pending[tx] = true
+	}
 }

@@ -152,3 +152,17 @@ func (s *Store) finalAccount(addr common.Address, at int) (state.Account, bool, 
 	}
 	return state.Account{Nonce: a.Nonce, Balance: b.Balance, CodeHash: a.CodeHash}, a.Exists || !b.Balance.IsZero(), -1, nil
 }
+
+// PredictMessage declares the writes a transaction certainly makes: its
+// sender's nonce and balance and, for a value transfer, the recipient's
+// balance and account. This is the first layer of concurrency control:
+// structure known before execution.
+func (s *Store) PredictMessage(tx int, m *chain.Message) {
+	ka, kb := AccountKeys(m.From)
+	keys := []Key{ka, kb}
+	if m.To != nil && !m.Value.IsZero() {
+		ta, tb := AccountKeys(*m.To)
+		keys = append(keys, ta, tb)
+	}
+	s.Predict(tx, keys...)
+}

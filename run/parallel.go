@@ -128,6 +128,9 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	n := len(txs)
 	store := mv.New(src)
 	sc := sched.New(n, opt.MaxRuns)
+	for i, m := range txs {
+		store.PredictMessage(i, m)
+	}
 	results := make([]*chain.Result, n)
 	execs := make([]*chain.Exec, n)
 	views := make([]*view, n)

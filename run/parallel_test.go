@@ -32,7 +32,9 @@ var (
 	coinbase = common.HexToAddress("0x00000000000000000000000000000000000cb00")
 )
 
-func eoa(i int) common.Address { return common.BigToAddress(uint256.NewInt(uint64(0x1000 + i)).ToBig()) }
+func eoa(i int) common.Address {
+	return common.BigToAddress(uint256.NewInt(uint64(0x1000 + i)).ToBig())
+}
 
 func word(v uint64) []byte { return uint256.NewInt(v).PaddedBytes(32) }
 
@@ -144,4 +146,51 @@ func TestParallelEqualsSerial(t *testing.T) {
 	})
 }
 
-var _ = fmt.Sprint
+// TestSimulatedEqualsSerial: the simulated-cores driver on 8, 32 and 128
+// cores, under random (seeded, reproducible) segment timings, gives the
+// serial results and state; its reports are self-consistent.
+func TestSimulatedEqualsSerial(t *testing.T) {
+	rules := fork.Get(fork.Cancun)
+	rapid.Check(t, func(t *rapid.T) {
+		g := genWorkload(t)
+		want, wantDiff, err := Serial(rules, g.env, g.txs, g.pre)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seed := rapid.Int64().Draw(t, "scheduleSeed")
+		for _, p := range []int{8, 32, 128} {
+			got, gotDiff, rep, err := Simulate(rules, g.env, g.txs, g.pre, SimOptions{Cores: p, Seed: seed, MaxRuns: 1000})
+			if err != nil {
+				t.Fatalf("cores %d seed %d: %v", p, seed, err)
+			}
+			compare(t, want, got, wantDiff, gotDiff, g.pre)
+			if len(g.txs) > 0 && !rep.Serial {
+				if rep.CriticalPath > rep.TxCriticalPath+1e-6 {
+					t.Fatalf("segment critical path %f above the transaction-level one %f", rep.CriticalPath, rep.TxCriticalPath)
+				}
+				if rep.Bound < 1-1e-9 || rep.Utilisation > 1+1e-9 {
+					t.Fatalf("bound %f, utilisation %f", rep.Bound, rep.Utilisation)
+				}
+			}
+		}
+	})
+}
+
+// TestSimulatorDeterministic: the same input gives the same report.
+func TestSimulatorDeterministic(t *testing.T) {
+	rules := fork.Get(fork.Cancun)
+	rapid.Check(t, func(t *rapid.T) {
+		g := genWorkload(t)
+		_, _, a, err := Simulate(rules, g.env, g.txs, g.pre, SimOptions{Cores: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, b, err := Simulate(rules, g.env, g.txs, g.pre, SimOptions{Cores: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(*a) != fmt.Sprint(*b) {
+			t.Fatalf("reports differ:\n%+v\n%+v", *a, *b)
+		}
+	})
+}

@@ -1,10 +1,19 @@
 package run
 
 import (
+	"container/heap"
 	"errors"
+	"fmt"
+	"math/rand"
+	"runtime/debug"
+	"sort"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/velarium/velarium/chain"
+	"github.com/velarium/velarium/evm"
 	"github.com/velarium/velarium/fork"
+	"github.com/velarium/velarium/mv"
+	"github.com/velarium/velarium/sched"
 	"github.com/velarium/velarium/state"
 )
 
@@ -14,6 +23,10 @@ type SimOptions struct {
 	Model   *CostModel // nil: DefaultCostModel
 	MaxRuns int
 	MinTxs  int
+	// Seed, when not zero, perturbs each segment's model time by a random
+	// factor in [0.25, 1.75) drawn from this seed: a different (but
+	// reproducible) schedule per seed, for equivalence tests.
+	Seed int64
 }
 
 // HotElement is a state element that caused conflicts.
@@ -33,7 +46,7 @@ type SimReport struct {
 	Utilisation               float64 // busy core time / (Cores * Makespan)
 	Runs, Reexecutions, Parks int
 	TotalWork                 float64 // work of the final runs
-	CriticalPath              float64 // over segments (work after a read depends on the write read)
+	CriticalPath              float64 // over segments: work after a read depends on the write it read
 	TxCriticalPath            float64 // over whole transactions
 	Bound                     float64 // min(Cores, TotalWork / CriticalPath)
 	Efficiency                float64 // Speedup / Bound
@@ -41,16 +54,373 @@ type SimReport struct {
 	Serial                    bool // ran serially (small block)
 }
 
-// CostModel charges virtual time.
-type CostModel struct{}
+// CostModel charges virtual time, in nanoseconds of a reference core.
+type CostModel struct {
+	Op       [256]float64 // per opcode executed
+	Access   float64      // per state access that reaches the state (cache misses)
+	TxSetup  float64      // per transaction run started (validation, buying gas, frames)
+	Dispatch float64      // scheduler overhead per segment handed to a core
+	Commit   float64      // per finished run (writes into the multi-version state)
+}
 
-// DefaultCostModel is the calibrated model.
-var DefaultCostModel = &CostModel{}
+// DefaultCostModel is the model used unless one is given. Its constants
+// were set from `go test ./evm -bench Ops` and the serial mainnet replay on
+// the development machine (see the README's calibration section).
+var DefaultCostModel = func() *CostModel {
+	m := &CostModel{Access: 250, TxSetup: 3000, Dispatch: 150, Commit: 400}
+	for i := range m.Op {
+		m.Op[i] = 4
+	}
+	for _, op := range []byte{evm.MUL, evm.SIGNEXTEND} {
+		m.Op[op] = 6
+	}
+	for _, op := range []byte{evm.DIV, evm.SDIV, evm.MOD, evm.SMOD} {
+		m.Op[op] = 15
+	}
+	m.Op[evm.ADDMOD], m.Op[evm.MULMOD], m.Op[evm.EXP] = 25, 25, 60
+	m.Op[evm.KECCAK256] = 200
+	for _, op := range []byte{evm.SLOAD, evm.SSTORE, evm.BALANCE, evm.EXTCODESIZE, evm.EXTCODEHASH,
+		evm.EXTCODECOPY, evm.TLOAD, evm.TSTORE, evm.SELFBALANCE, evm.BLOCKHASH} {
+		m.Op[op] = 40
+	}
+	for _, op := range []byte{evm.CALL, evm.CALLCODE, evm.DELEGATECALL, evm.STATICCALL} {
+		m.Op[op] = 600
+	}
+	m.Op[evm.CREATE], m.Op[evm.CREATE2] = 3000, 3000
+	for op := evm.LOG0; op <= evm.LOG4; op++ {
+		m.Op[op] = 150
+	}
+	for _, op := range []byte{evm.CALLDATACOPY, evm.CODECOPY, evm.RETURNDATACOPY, evm.MCOPY, evm.RETURN, evm.REVERT} {
+		m.Op[op] = 20
+	}
+	return m
+}()
+
+// meter counts the model work of one run: opcodes (through the tracer
+// hook) and state accesses (through the view).
+type meter struct {
+	m    *CostModel
+	work float64
+}
+
+func (c *meter) OnOp(o *evm.OpContext)                   { c.work += c.m.Op[o.Op] }
+func (c *meter) OnEnd(out []byte, gas uint64, err error) {}
+
+// simRun is one incarnation of a transaction on the simulator.
+type simRun struct {
+	tx, inc int
+	x       *chain.Exec
+	meter   *meter
+	reads   []simRead
+	blocker int
+}
+
+type simRead struct {
+	key mv.Key
+	off float64 // work done before the read
+}
+
+// simView is a run's window on the multi-version state (single goroutine).
+type simView struct {
+	s   *mv.Store
+	run *simRun
+}
+
+func (v *simView) read(k ...mv.Key) {
+	for _, key := range k {
+		v.run.reads = append(v.run.reads, simRead{key: key, off: v.run.meter.work})
+	}
+}
+
+func (v *simView) Account(addr common.Address) (state.Account, bool, error) {
+	v.run.meter.work += v.run.meter.m.Access
+	a, ok, blk, err := v.s.ReadAccount(v.run.tx, addr)
+	if blk >= 0 {
+		v.run.blocker = blk
+		return a, ok, state.ErrNotReady
+	}
+	ka, kb := mv.AccountKeys(addr)
+	v.read(ka, kb)
+	return a, ok, err
+}
+
+func (v *simView) Code(addr common.Address, h common.Hash) ([]byte, error) {
+	v.run.meter.work += v.run.meter.m.Access
+	return v.s.Code(addr, h)
+}
+
+func (v *simView) Storage(addr common.Address, slot common.Hash) (common.Hash, error) {
+	v.run.meter.work += v.run.meter.m.Access
+	w, blk, err := v.s.ReadSlot(v.run.tx, addr, slot)
+	if blk >= 0 {
+		v.run.blocker = blk
+		return w, state.ErrNotReady
+	}
+	v.read(mv.Key{Kind: mv.Slot, Addr: addr, Slot: slot})
+	return w, err
+}
+
+func (v *simView) BlockHash(n uint64) (common.Hash, error) {
+	v.run.meter.work += v.run.meter.m.Access
+	return v.s.BlockHash(n)
+}
+
+// meteredSource counts accesses of a serial run.
+type meteredSource struct {
+	src state.Source
+	m   *meter
+}
+
+func (s *meteredSource) Account(a common.Address) (state.Account, bool, error) {
+	s.m.work += s.m.m.Access
+	return s.src.Account(a)
+}
+func (s *meteredSource) Code(a common.Address, h common.Hash) ([]byte, error) {
+	s.m.work += s.m.m.Access
+	return s.src.Code(a, h)
+}
+func (s *meteredSource) Storage(a common.Address, k common.Hash) (common.Hash, error) {
+	s.m.work += s.m.m.Access
+	return s.src.Storage(a, k)
+}
+func (s *meteredSource) BlockHash(n uint64) (common.Hash, error) {
+	s.m.work += s.m.m.Access
+	return s.src.BlockHash(n)
+}
+
+// SerialModelTime is the model time of executing txs serially: the
+// baseline of simulated speedups.
+func SerialModelTime(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src state.Source, m *CostModel) (float64, error) {
+	ov := state.NewOverlay(src)
+	mt := &meter{m: m}
+	ms := &meteredSource{src: ov, m: mt}
+	for i, msg := range txs {
+		mt.work += m.TxSetup + m.Commit
+		r, err := chain.Apply(rules, env, msg, ms, chain.Config{Tracer: mt})
+		if err != nil {
+			return 0, fmt.Errorf("transaction %d: %w", i, err)
+		}
+		if r.Err == nil {
+			ov.Apply(r.Diff)
+		}
+	}
+	return mt.work, nil
+}
+
+type simEvent struct {
+	at   float64
+	seq  int
+	core int
+	run  *simRun
+	res  *chain.Result
+	err  error
+}
+
+type eventHeap []*simEvent
+
+func (h eventHeap) Len() int { return len(h) }
+func (h eventHeap) Less(i, j int) bool {
+	if h[i].at != h[j].at {
+		return h[i].at < h[j].at
+	}
+	return h[i].seq < h[j].seq
+}
+func (h eventHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *eventHeap) Push(x any)   { *h = append(*h, x.(*simEvent)) }
+func (h *eventHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
 
 // Simulate executes txs on opt.Cores virtual cores and returns exactly what
-// Serial returns, with the figures of the simulated schedule.
+// Serial returns, with the figures of the simulated schedule. The real
+// scheduler and EVM run; only time is virtual: a segment (one run of a
+// transaction up to its next suspension or its end) executes when a core
+// takes it, and its outcome (writes, invalidations, parking) takes effect
+// when its model time has elapsed. Deterministic: same input, same report.
 func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src state.Source, opt SimOptions) ([]*chain.Result, state.Diff, *SimReport, error) {
-	return nil, nil, nil, errors.New("run: simulator not implemented yet")
+	m := opt.Model
+	if m == nil {
+		m = DefaultCostModel
+	}
+	if opt.Cores < 1 {
+		opt.Cores = 1
+	}
+	if opt.MaxRuns <= 0 {
+		opt.MaxRuns = 64
+	}
+	n := len(txs)
+	rep := &SimReport{Cores: opt.Cores, Txs: n}
+	serialTime, err := SerialModelTime(rules, env, txs, src, m)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rep.SerialTime = serialTime
+	if n < opt.MinTxs || n == 0 {
+		res, d, err := Serial(rules, env, txs, src)
+		rep.Serial, rep.Makespan, rep.Speedup, rep.Runs = true, serialTime, 1, n
+		if serialTime > 0 {
+			rep.Utilisation = 1 / float64(opt.Cores)
+		}
+		return res, d, rep, err
+	}
+
+	store := mv.New(src)
+	sc := sched.New(n, opt.MaxRuns)
+	for i, m := range txs {
+		store.PredictMessage(i, m)
+	}
+	results := make([]*chain.Result, n)
+	runs := make([]*simRun, n)
+	final := make([]*simRun, n) // the run whose result stands
+	idle := make([]bool, opt.Cores)
+	for i := range idle {
+		idle[i] = true
+	}
+	var rng *rand.Rand
+	if opt.Seed != 0 {
+		rng = rand.New(rand.NewSource(opt.Seed))
+	}
+	var events eventHeap
+	seq := 0
+	now, busy := 0.0, 0.0
+
+	step := func(x *chain.Exec) (res *chain.Result, err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("panic in speculative execution: %v\n%s", p, debug.Stack())
+			}
+		}()
+		return x.Step()
+	}
+	for !sc.Finished() {
+		if sc.Exceeded {
+			res, d, err := Serial(rules, env, txs, src)
+			rep.Serial = true
+			return res, d, rep, err
+		}
+		for c := 0; c < opt.Cores; c++ {
+			if !idle[c] {
+				continue
+			}
+			t, ok := sc.Next()
+			if !ok {
+				break
+			}
+			r := runs[t.Tx]
+			cost := m.Dispatch
+			if !t.Resume || r == nil || r.inc != t.Inc {
+				r = &simRun{tx: t.Tx, inc: t.Inc, meter: &meter{m: m}, blocker: -1}
+				r.meter.work = m.TxSetup
+				store.ClearReads(t.Tx)
+				r.x = chain.NewExec(rules, env, txs[t.Tx], &simView{s: store, run: r}, chain.Config{DeferCoinbase: true, Tracer: r.meter})
+				runs[t.Tx] = r
+			}
+			before := r.meter.work
+			if !t.Resume {
+				before = 0
+			}
+			res, err := step(r.x)
+			cost += r.meter.work - before
+			if err == nil {
+				cost += m.Commit
+			}
+			if rng != nil {
+				cost *= 0.25 + 1.5*rng.Float64()
+			}
+			idle[c] = false
+			busy += cost
+			heap.Push(&events, &simEvent{at: now + cost, seq: seq, core: c, run: r, res: res, err: err})
+			seq++
+		}
+		if events.Len() == 0 {
+			return nil, nil, nil, errors.New("run: simulator stalled with no runnable transaction")
+		}
+		ev := heap.Pop(&events).(*simEvent)
+		now = ev.at
+		idle[ev.core] = true
+		r := ev.run
+		if !sc.Current(r.tx, r.inc) {
+			continue
+		}
+		switch {
+		case errors.Is(ev.err, state.ErrNotReady):
+			sc.Park(r.tx, r.blocker, store.IsPending(r.blocker))
+		case ev.err != nil:
+			if sc.Committed() == r.tx {
+				return nil, nil, nil, ev.err
+			}
+			store.MarkPending(r.tx)
+			sc.Invalidate(r.tx)
+		default:
+			results[r.tx] = ev.res
+			final[r.tx] = r
+			w, codes := mv.Writes(r.tx, ev.res, env.Coinbase)
+			inval := store.Finish(r.tx, w, codes)
+			for _, x := range inval {
+				store.MarkPending(x)
+			}
+			sc.Finish(r.tx, inval)
+		}
+	}
+	diff, err := store.Diff()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rep.Makespan = now
+	rep.Reexecutions, rep.Parks, rep.Runs = sc.Reexecutions, sc.Parks, n+sc.Reexecutions
+	if now > 0 {
+		rep.Speedup = serialTime / now
+		rep.Utilisation = busy / (float64(opt.Cores) * now)
+	}
+	// Critical paths over the final runs (writers always precede readers).
+	fin := make([]float64, n)
+	finTx := make([]float64, n)
+	for i := 0; i < n; i++ {
+		r := final[i]
+		w := r.meter.work + m.Commit
+		rep.TotalWork += w
+		f, ftx := w, 0.0
+		for _, rd := range r.reads {
+			for _, src := range store.Sources(i, rd.key) {
+				if src >= i {
+					continue
+				}
+				f = max(f, fin[src]+w-rd.off)
+				ftx = max(ftx, finTx[src])
+			}
+		}
+		fin[i], finTx[i] = f, ftx+w
+		rep.CriticalPath = max(rep.CriticalPath, f)
+		rep.TxCriticalPath = max(rep.TxCriticalPath, finTx[i])
+	}
+	if rep.CriticalPath > 0 {
+		rep.Bound = min(float64(opt.Cores), rep.TotalWork/rep.CriticalPath)
+		rep.Efficiency = rep.Speedup / rep.Bound
+	}
+	rep.Hot = HotElements(store, 10)
+	return results, diff, rep, nil
+}
+
+// HotElements returns the n elements with the most conflicts.
+func HotElements(s *mv.Store, n int) []HotElement {
+	out := make([]HotElement, 0, len(s.Conflicts))
+	for k, c := range s.Conflicts {
+		out = append(out, HotElement{Element: k.String(), Invalidations: c.Invalidations, Waits: c.Waits})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i].Invalidations+out[i].Waits, out[j].Invalidations+out[j].Waits
+		if a != b {
+			return a > b
+		}
+		return out[i].Element < out[j].Element
+	})
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
 }
 
 // SimExecutor returns a chain.TxExecutor running Simulate; *rep receives

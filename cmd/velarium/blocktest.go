@@ -52,9 +52,10 @@ it runs <fixtures>/blocktests, where <fixtures> is $VELARIUM_FIXTURES or
 For each test the blocks are decoded from their RLP, senders recovered, and
 each block is executed on top of its parent's post-state (side chains
 included; BLOCKHASH answers from the block's ancestors), with rewards,
-withdrawals and system calls. Each block's gasUsed, logsBloom, receiptTrie,
-blobGasUsed and stateRoot must match its header; a block with
-expectException must fail. The state of lastblockhash must then equal
+withdrawals and system calls. Each block's gasUsed, logsBloom, blobGasUsed,
+stateRoot and (from Byzantium on: older receipts hold intermediate state
+roots) receiptTrie must match its header; a block with expectException must
+fail. The state of lastblockhash must then equal
 postState (balance, nonce, code, storage of every account) or postStateHash.
 
 Networks: a fork name (Cancun, Prague, ...) or a transition "XToYAtN" /
