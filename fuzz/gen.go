@@ -699,20 +699,33 @@ func (g *gen) snippet(a *asm, depth int) {
 		}
 		a.mark(l)
 		g.nest--
-	case 15: // loop until little gas is left
+	case 15: // a loop: counted, or until little gas is left
 		if g.nest > 1 {
 			return
 		}
 		g.nest++
 		l := a.newLabel()
-		a.mark(l)
-		for range 1 + r.intn(2) {
-			g.snippet(a, depth)
+		if r.chance(1, 8) {
+			a.mark(l)
+			for range 1 + r.intn(2) {
+				g.snippet(a, depth)
+			}
+			a.push([]uint64{1000, 5000, 20000, 50000, 100000, uint64(r.byte()) << 10}[r.intn(6)])
+			g.op(a, opGAS, opGT)
+			a.pushLabel(l)
+			g.op(a, opJUMPI)
+		} else {
+			// counter on the stack: n; L: body; 1 SWAP1 SUB DUP1 L JUMPI POP
+			a.push(1 + uint64(r.intn(20)))
+			a.mark(l)
+			for range 1 + r.intn(2) {
+				g.snippet(a, depth)
+			}
+			a.push(1)
+			g.op(a, 0x90, 0x03, opDUP1) // SWAP1 SUB DUP1
+			a.pushLabel(l)
+			g.op(a, opJUMPI, opPOP)
 		}
-		a.push([]uint64{1000, 5000, 20000, 50000, 100000, uint64(r.byte()) << 10}[r.intn(6)])
-		g.op(a, opGAS, opGT)
-		a.pushLabel(l)
-		g.op(a, opJUMPI)
 		g.nest--
 	case 16: // conditional exit
 		l := a.newLabel()

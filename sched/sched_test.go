@@ -1,0 +1,71 @@
+package sched
+
+import "testing"
+
+// TestLowestFirstAndPrefixCommit: the lowest ready transaction runs first
+// (progress guarantee) and results become final as an ordered prefix
+// (ARCHITECTURE.md, "Ordered commit").
+func TestLowestFirstAndPrefixCommit(t *testing.T) {
+	s := New(3, 10)
+	a, _ := s.Next()
+	b, _ := s.Next()
+	if a.Tx != 0 || b.Tx != 1 {
+		t.Fatalf("dispatch order %d, %d; want 0, 1", a.Tx, b.Tx)
+	}
+	s.Finish(1, nil)
+	if s.Committed() != 0 {
+		t.Fatalf("tx 1 final before tx 0: committed %d", s.Committed())
+	}
+	s.Finish(0, nil)
+	if s.Committed() != 2 {
+		t.Fatalf("committed %d, want 2", s.Committed())
+	}
+	c, _ := s.Next()
+	s.Finish(c.Tx, nil)
+	if !s.Finished() {
+		t.Fatal("not finished")
+	}
+}
+
+// TestParkResumeInvalidate: a parked transaction resumes (not restarts)
+// when its writer finishes; an invalidated one restarts as a new
+// incarnation and the old one is no longer current.
+func TestParkResumeInvalidate(t *testing.T) {
+	s := New(2, 10)
+	w, _ := s.Next()
+	r, _ := s.Next()
+	s.Park(r.Tx, w.Tx, true)
+	if _, ok := s.Next(); ok {
+		t.Fatal("parked transaction dispatched before its writer finished")
+	}
+	s.Finish(w.Tx, nil)
+	again, ok := s.Next()
+	if !ok || again.Tx != 1 || !again.Resume {
+		t.Fatalf("want tx 1 resumed, got %+v ok=%v", again, ok)
+	}
+	s.Invalidate(1)
+	if s.Current(1, again.Inc) {
+		t.Fatal("old incarnation still current after invalidation")
+	}
+	fresh, _ := s.Next()
+	if fresh.Resume || fresh.Inc != again.Inc+1 {
+		t.Fatalf("want a fresh incarnation, got %+v", fresh)
+	}
+	s.Finish(1, nil)
+	if !s.Finished() || s.Reexecutions != 1 || s.Parks != 1 {
+		t.Fatalf("finished %v reexec %d parks %d", s.Finished(), s.Reexecutions, s.Parks)
+	}
+}
+
+// TestRunsBounded: past MaxRuns the scheduler reports Exceeded so the
+// driver falls back to serial execution (ARCHITECTURE.md, "Bounded").
+func TestRunsBounded(t *testing.T) {
+	s := New(1, 2)
+	for i := 0; i < 3; i++ {
+		s.Next()
+		s.Invalidate(0)
+	}
+	if !s.Exceeded {
+		t.Fatal("three runs of one transaction with MaxRuns 2 not reported")
+	}
+}
