@@ -264,3 +264,30 @@ func SWAP(n int) byte { return evm.SWAP1 + byte(n-1) }
 
 // LOG returns the opcode LOGn (0 <= n <= 4).
 func LOG(n int) byte { return evm.LOG0 + byte(n) }
+
+// Dup appends DUPn (1 <= n <= 16).
+func (p *Program) Dup(n int) *Program {
+	if n < 1 || n > 16 {
+		p.errorf("DUP%d at offset %d: n must be 1..16", n, len(p.code))
+		return p
+	}
+	return p.Op(DUP(n))
+}
+
+// Swap appends SWAPn (1 <= n <= 16).
+func (p *Program) Swap(n int) *Program {
+	if n < 1 || n > 16 {
+		p.errorf("SWAP%d at offset %d: n must be 1..16", n, len(p.code))
+		return p
+	}
+	return p.Op(SWAP(n))
+}
+
+// Log appends LOGn (0 <= n <= 4).
+func (p *Program) Log(n int) *Program {
+	if n < 0 || n > 4 {
+		p.errorf("LOG%d at offset %d: n must be 0..4", n, len(p.code))
+		return p
+	}
+	return p.Op(LOG(n))
+}

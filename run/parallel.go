@@ -26,10 +26,15 @@ type Options struct {
 	// MaxRuns bounds the runs of one transaction; past it the block is
 	// executed serially instead.
 	MaxRuns int
+	// MaxBatch bounds the transactions held in one multi-version state
+	// (and so its memory); longer blocks run as consecutive batches.
+	MaxBatch int
 }
 
 // DefaultOptions returns sensible defaults for w workers.
-func DefaultOptions(w int) Options { return Options{Workers: w, MinTxs: 4, MaxRuns: 64} }
+func DefaultOptions(w int) Options {
+	return Options{Workers: w, MinTxs: 4, MaxRuns: 64, MaxBatch: 2048}
+}
 
 // Stats describe what a parallel execution did.
 type Stats struct {
@@ -125,6 +130,9 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	if opt.MaxRuns <= 0 {
 		opt.MaxRuns = 64
 	}
+	if opt.MaxBatch > 0 && len(txs) > opt.MaxBatch {
+		return batched(rules, env, txs, src, opt, stats)
+	}
 	n := len(txs)
 	store := mv.New(src)
 	sc := sched.New(n, opt.MaxRuns)
@@ -216,4 +224,32 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		return nil, nil, err
 	}
 	return results, diff, nil
+}
+
+// batched runs txs as consecutive batches of at most opt.MaxBatch, each on
+// a fresh multi-version state over the previous batches' effects.
+func batched(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src state.Source, opt Options, stats *Stats) ([]*chain.Result, state.Diff, error) {
+	ov := state.NewOverlay(src)
+	out := make([]*chain.Result, 0, len(txs))
+	total := Stats{Txs: len(txs)}
+	for lo := 0; lo < len(txs); lo += opt.MaxBatch {
+		hi := min(lo+opt.MaxBatch, len(txs))
+		var st Stats
+		sub := opt
+		sub.MaxBatch = 0
+		res, d, err := Parallel(rules, env, txs[lo:hi], ov, sub, &st)
+		if err != nil {
+			return nil, nil, fmt.Errorf("transactions %d..%d: %w", lo, hi-1, err)
+		}
+		out = append(out, res...)
+		ov.Apply(d)
+		total.Runs += st.Runs
+		total.Reexecutions += st.Reexecutions
+		total.Parks += st.Parks
+		if st.Fallback != "" {
+			total.Fallback = st.Fallback
+		}
+	}
+	*stats = total
+	return out, ov.Diff(), nil
 }

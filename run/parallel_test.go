@@ -129,7 +129,7 @@ func TestParallelEqualsSerial(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, w := range []int{1, 2, 4, 8} {
-			opt := Options{Workers: w, MinTxs: 0, MaxRuns: 1000}
+			opt := Options{Workers: w, MinTxs: 0, MaxRuns: 1000, MaxBatch: rapid.IntRange(0, 16).Draw(t, "maxBatch")}
 			var st Stats
 			got, gotDiff, err := Parallel(rules, g.env, g.txs, g.pre, opt, &st)
 			if err != nil {
