@@ -77,11 +77,11 @@ func TestPushSizes(t *testing.T) {
 // TestLoopSum: sum of 1..n with a backward jump and a forward exit.
 func TestLoopSum(t *testing.T) {
 	p := New()
-	p.Push(0).Arg(0)    // sum, i   (Arg(0) reads calldata[4:36]; calldata has a 4-byte pad)
-	p.Label("loop")     // sum, i
+	p.Push(0).Arg(0) // sum, i   (Arg(0) reads calldata[4:36]; calldata has a 4-byte pad)
+	p.Label("loop")  // sum, i
 	p.Op(evm.DUP1, evm.ISZERO).JumpI("end")
 	p.Dup(1).Swap(2).Op(evm.ADD).Swap(1) // sum+i, i
-	p.Push(1).Op(evm.SWAP1, evm.SUB)              // sum+i, i-1
+	p.Push(1).Op(evm.SWAP1, evm.SUB)     // sum+i, i-1
 	p.Jump("loop")
 	p.Label("end").Op(evm.POP).ReturnWord()
 	code, err := p.Bytes()

@@ -496,10 +496,10 @@ func uniswapAlloc(root string, _ common.Address, erc20 []byte, weth common.Addre
 	}
 
 	fst := map[common.Hash]common.Hash{
-		uintWord(3):                                   addrWord(owner),
-		mapSlot(uintWord(4), uintWord(500)):           uintWord(10),
-		mapSlot(uintWord(4), uintWord(3000)):          uintWord(60),
-		mapSlot(uintWord(4), uintWord(10000)):         uintWord(200),
+		uintWord(3):                                                        addrWord(owner),
+		mapSlot(uintWord(4), uintWord(500)):                                uintWord(10),
+		mapSlot(uintWord(4), uintWord(3000)):                               uintWord(60),
+		mapSlot(uintWord(4), uintWord(10000)):                              uintWord(200),
 		mapSlot(uintWord(5), addrWord(dai), addrWord(usdc), uintWord(fee)): addrWord(pool),
 		mapSlot(uintWord(5), addrWord(usdc), addrWord(dai), uintWord(fee)): addrWord(pool),
 	}

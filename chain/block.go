@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 
@@ -25,7 +26,17 @@ type ChainConfig struct {
 	ByTime map[fork.ID]uint64
 	// DAOForkBlock is the block of the DAO irregular state change (nil: none).
 	DAOForkBlock *uint64
+	// DepositContract is the EIP-6110 deposit contract whose DepositEvent
+	// logs become deposit requests from Prague on.
+	DepositContract common.Address
 }
+
+// mainnetDepositContract is the beacon chain deposit contract on mainnet
+// (also what the blockchain tests use).
+var mainnetDepositContract = common.HexToAddress("0x00000000219ab540356cBB839Cbe05303d7705Fa")
+
+// depositTopic is keccak256("DepositEvent(bytes,bytes,bytes,bytes,bytes)").
+var depositTopic = common.HexToHash("0x649bbc62d0e31342afea4e5cd82d4049e7e1ee912fc0889aa790803be39038c5")
 
 // Mainnet is Ethereum mainnet's schedule.
 var Mainnet = &ChainConfig{
@@ -39,13 +50,14 @@ var Mainnet = &ChainConfig{
 	ByTime: map[fork.ID]uint64{
 		fork.Shanghai: 1681338455, fork.Cancun: 1710338135, fork.Prague: 1746612311, fork.Osaka: 1764798551,
 	},
-	DAOForkBlock: func() *uint64 { v := uint64(1920000); return &v }(),
+	DAOForkBlock:    func() *uint64 { v := uint64(1920000); return &v }(),
+	DepositContract: mainnetDepositContract,
 }
 
 // SingleFork returns a chain where fork f applies from genesis (the
 // blockchain tests' "network").
 func SingleFork(f fork.ID, chainID uint64) *ChainConfig {
-	return &ChainConfig{ChainID: chainID, ByBlock: map[fork.ID]uint64{f: 0}}
+	return &ChainConfig{ChainID: chainID, ByBlock: map[fork.ID]uint64{f: 0}, DepositContract: mainnetDepositContract}
 }
 
 // Rules returns the fork rules at a block.
@@ -197,17 +209,17 @@ func ExecuteBlock(c *ChainConfig, b *Block, src state.Source, opt BlockOptions) 
 			}
 		}
 		if rules.Cancun && h.ParentBeaconRoot != nil {
-			if _, err := systemCall(rules, env, ov, params.BeaconRootsAddress, h.ParentBeaconRoot[:]); err != nil {
+			if _, err := systemCall(rules, env, ov, params.BeaconRootsAddress, h.ParentBeaconRoot[:], false); err != nil {
 				return nil, err
 			}
 		}
 		if rules.Prague {
-			if _, err := systemCall(rules, env, ov, params.HistoryStorageAddress, h.ParentHash[:]); err != nil {
+			if _, err := systemCall(rules, env, ov, params.HistoryStorageAddress, h.ParentHash[:], false); err != nil {
 				return nil, err
 			}
 		}
 	}
-	var cum uint64
+	var cum, blobGas uint64
 	var results []*Result
 	if opt.Executor != nil && len(b.Txs) > 0 {
 		rs, diff, err := opt.Executor(rules, env, b.Txs, ov)
@@ -225,6 +237,12 @@ func ExecuteBlock(c *ChainConfig, b *Block, src state.Source, opt BlockOptions) 
 	for i, msg := range b.Txs {
 		if h.GasLimit-cum < msg.Gas {
 			return nil, &TxError{Block: h.Number, Index: i, Err: errorf(ErrGasLimitReached, "gas %d, block gas left %d", msg.Gas, h.GasLimit-cum)}
+		}
+		if msg.Type == 3 {
+			blobGas += uint64(len(msg.BlobHashes)) * blobGasPerBlob
+			if blobGas > rules.Blob.Max*blobGasPerBlob {
+				return nil, &TxError{Block: h.Number, Index: i, Err: errorf(ErrBlobGasLimitReached, "block blob gas %d, limit %d", blobGas, rules.Blob.Max*blobGasPerBlob)}
+			}
 		}
 		var r *Result
 		if results != nil {
@@ -252,13 +270,31 @@ func ExecuteBlock(c *ChainConfig, b *Block, src state.Source, opt BlockOptions) 
 	res.GasUsed = cum
 	if !opt.SkipSystem {
 		if rules.Prague {
+			// EIP-6110: deposit requests from the deposit contract's logs.
+			deposits := []byte{0x00}
+			for i, rc := range res.Receipts {
+				for _, l := range rc.Logs {
+					if l.Address != c.DepositContract || len(l.Topics) == 0 || l.Topics[0] != depositTopic {
+						continue
+					}
+					req, err := types.DepositLogToRequest(l.Data)
+					if err != nil {
+						return nil, &TxError{Block: h.Number, Index: i, Err: fmt.Errorf("deposit log: %w", err)}
+					}
+					deposits = append(deposits, req...)
+				}
+			}
+			if len(deposits) > 1 {
+				res.Requests = append(res.Requests, deposits)
+			}
+			// EIP-7002 and EIP-7251: the contracts must exist and the calls succeed.
 			for _, rq := range []struct {
 				typ  byte
 				addr common.Address
 			}{{0x01, params.WithdrawalQueueAddress}, {0x02, params.ConsolidationQueueAddress}} {
-				out, err := systemCall(rules, env, ov, rq.addr, nil)
+				out, err := systemCall(rules, env, ov, rq.addr, nil, true)
 				if err != nil {
-					return nil, err
+					return nil, fmt.Errorf("block %d: request system call to %s: %w", h.Number, rq.addr, err)
 				}
 				if len(out) > 0 {
 					res.Requests = append(res.Requests, append([]byte{rq.typ}, out...))
@@ -362,15 +398,24 @@ func daoChange(ov *state.Overlay) error {
 	return nil
 }
 
+// ErrSystemContract: a mandatory system contract (EIP-7002, EIP-7251) is
+// missing or its call failed; the block is invalid.
+var ErrSystemContract = errors.New("system contract missing or failed")
+
 // systemCall runs a system call (EIP-4788 and successors): from the system
-// address, 30M gas, no fee, no nonce. It returns the call's output.
-func systemCall(r *fork.Rules, env *BlockEnv, ov *state.Overlay, to common.Address, data []byte) ([]byte, error) {
+// address, 30M gas, no fee, no nonce. It returns the call's output. A
+// missing contract is skipped unless strict, when it (and a failing call)
+// is an error.
+func systemCall(r *fork.Rules, env *BlockEnv, ov *state.Overlay, to common.Address, data []byte, strict bool) ([]byte, error) {
 	st := evm.NewState(ov)
 	code, err := st.Code(to)
 	if err != nil {
 		return nil, err
 	}
 	if len(code) == 0 {
+		if strict {
+			return nil, fmt.Errorf("%w: no code at %s", ErrSystemContract, to)
+		}
 		return nil, nil
 	}
 	x := &Exec{rules: r, env: env, st: st, msg: &Message{From: params.SystemAddress, To: &to, Gas: 30_000_000}}
@@ -382,7 +427,10 @@ func systemCall(r *fork.Rules, env *BlockEnv, ov *state.Overlay, to common.Addre
 	if err := vm.Run(); err != nil {
 		return nil, err
 	}
-	out, _, _ := vm.Result()
+	out, _, execErr := vm.Result()
+	if strict && execErr != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSystemContract, execErr)
+	}
 	ov.Apply(st.Diff(true))
 	return out, nil
 }

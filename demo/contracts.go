@@ -89,34 +89,34 @@ func AMMCode() ([]byte, error) {
 	p.Selector().Dispatch(asm.Selector(SigSwap), "swap").Revert()
 
 	p.Label("swap").Op(evm.POP)
-	p.Arg(0)                                                // in
-	p.Dup(1).Op(evm.ISZERO).JumpI("fail")                   //
-	p.Arg(1).JumpI("zero")                                  // in
+	p.Arg(0)                                                  // in
+	p.Dup(1).Op(evm.ISZERO).JumpI("fail")                     //
+	p.Arg(1).JumpI("zero")                                    // in
 	p.Push(MapBalance0).Push(SlotReserve0).Push(SlotReserve1) // in, map, oS, iS
 	p.Jump("go")
 	p.Label("zero").Push(MapBalance1).Push(SlotReserve1).Push(SlotReserve0)
 
-	p.Label("go")                              // in, map, oS, iS
-	p.Dup(1).Op(evm.SLOAD)                     // .., iS, rIn
-	p.Dup(3).Op(evm.SLOAD)                     // .., rIn, rOut
-	p.Dup(6).Push(997).Op(evm.MUL)             // .., rIn, rOut, in997
-	p.Dup(1).Dup(3).Op(evm.MUL)                // .., rIn, rOut, in997, num
-	p.Swap(1)                                  // .., rIn, rOut, num, in997
-	p.Dup(4).Push(1000).Op(evm.MUL, evm.ADD)   // .., rIn, rOut, num, den
-	p.Swap(1).Op(evm.DIV)                      // .., rIn, rOut, out
-	p.Dup(1).Op(evm.ISZERO).JumpI("fail")      //
-	p.Dup(1).Swap(2).Op(evm.SUB)               // in, map, oS, iS, rIn, out, rOut-out
-	p.Dup(5).Op(evm.SSTORE)                    // in, map, oS, iS, rIn, out
-	p.Swap(1).Dup(6).Op(evm.ADD)               // in, map, oS, iS, out, rIn+in
-	p.Dup(3).Op(evm.SSTORE)                    // in, map, oS, iS, out
-	p.Op(evm.CALLER, evm.PUSH0, evm.MSTORE)    // mem[0:32] = caller
-	p.Dup(4).Push(32).Op(evm.MSTORE)           // mem[32:64] = map
-	p.Push(64).Op(evm.PUSH0, evm.KECCAK256)    // .., out, slot
-	p.Dup(1).Op(evm.SLOAD).Dup(3).Op(evm.ADD)  // .., out, slot, bal+out
-	p.Swap(1).Op(evm.SSTORE)                   // in, map, oS, iS, out
-	p.Dup(5).Push(0).Op(evm.MSTORE)            // data: in, out, zeroForOne
-	p.Dup(1).Push(32).Op(evm.MSTORE)           //
-	p.Arg(1).Push(64).Op(evm.MSTORE)           //
+	p.Label("go")                             // in, map, oS, iS
+	p.Dup(1).Op(evm.SLOAD)                    // .., iS, rIn
+	p.Dup(3).Op(evm.SLOAD)                    // .., rIn, rOut
+	p.Dup(6).Push(997).Op(evm.MUL)            // .., rIn, rOut, in997
+	p.Dup(1).Dup(3).Op(evm.MUL)               // .., rIn, rOut, in997, num
+	p.Swap(1)                                 // .., rIn, rOut, num, in997
+	p.Dup(4).Push(1000).Op(evm.MUL, evm.ADD)  // .., rIn, rOut, num, den
+	p.Swap(1).Op(evm.DIV)                     // .., rIn, rOut, out
+	p.Dup(1).Op(evm.ISZERO).JumpI("fail")     //
+	p.Dup(1).Swap(2).Op(evm.SUB)              // in, map, oS, iS, rIn, out, rOut-out
+	p.Dup(5).Op(evm.SSTORE)                   // in, map, oS, iS, rIn, out
+	p.Swap(1).Dup(6).Op(evm.ADD)              // in, map, oS, iS, out, rIn+in
+	p.Dup(3).Op(evm.SSTORE)                   // in, map, oS, iS, out
+	p.Op(evm.CALLER, evm.PUSH0, evm.MSTORE)   // mem[0:32] = caller
+	p.Dup(4).Push(32).Op(evm.MSTORE)          // mem[32:64] = map
+	p.Push(64).Op(evm.PUSH0, evm.KECCAK256)   // .., out, slot
+	p.Dup(1).Op(evm.SLOAD).Dup(3).Op(evm.ADD) // .., out, slot, bal+out
+	p.Swap(1).Op(evm.SSTORE)                  // in, map, oS, iS, out
+	p.Dup(5).Push(0).Op(evm.MSTORE)           // data: in, out, zeroForOne
+	p.Dup(1).Push(32).Op(evm.MSTORE)          //
+	p.Arg(1).Push(64).Op(evm.MSTORE)          //
 	p.Op(evm.CALLER).PushHash(asm.EventTopic(EvSwap)).Push(96).Op(evm.PUSH0).Log(2)
 	p.ReturnWord() // out
 

@@ -255,9 +255,14 @@ func genBlocktests(t *testing.T, root string) {
 	}
 	test := func(blocks []map[string]any, last common.Hash) map[string]any {
 		return map[string]any{
-			"network": "Cancun", "sealEngine": "NoProof", "pre": pre,
+			"network":            "Cancun",
+			"sealEngine":         "NoProof",
+			"pre":                pre,
 			"genesisBlockHeader": map[string]any{"hash": gblock.Hash(), "stateRoot": preRoot, "number": "0x00"},
-			"genesisRLP": hexutil.Bytes(genRLP), "blocks": blocks, "lastblockhash": last, "postState": pre,
+			"genesisRLP":         hexutil.Bytes(genRLP),
+			"blocks":             blocks,
+			"lastblockhash":      last,
+			"postState":          pre,
 		}
 	}
 	block := func(rlpHex string, extra map[string]any) map[string]any {

@@ -18,11 +18,14 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/consensus/beacon"
 	"github.com/ethereum/go-ethereum/consensus/ethash"
 	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/rlp"
+	"github.com/holiman/uint256"
 	"github.com/velarium/velarium/chain"
 	"github.com/velarium/velarium/fork"
 )
@@ -150,4 +153,112 @@ func countUncles(bs []*types.Block) int {
 		n += len(b.Uncles())
 	}
 	return n
+}
+
+// TestOracleMerged: post-merge chains (Prague, Osaka) with every system
+// call: EIP-4788 beacon roots, EIP-2935 history, EIP-6110 deposits (the
+// configured deposit contract's logs), EIP-7002 withdrawal and EIP-7251
+// consolidation requests, withdrawals, blob and EIP-7702 transactions.
+func TestOracleMerged(t *testing.T) {
+	for _, f := range []fork.ID{fork.Prague, fork.Osaka} {
+		t.Run(f.String(), func(t *testing.T) { runOracleMerged(t, f, false) })
+		t.Run(f.String()+"Deposits", func(t *testing.T) { runOracleMerged(t, f, true) })
+	}
+}
+
+func runOracleMerged(t *testing.T, f fork.ID, deposits bool) {
+	cfg := *params.MergedTestChainConfig
+	if f == fork.Prague {
+		cfg.OsakaTime = nil
+	}
+	depositContract := common.HexToAddress("0x00000000000000000000000000000000000de905")
+	cfg.DepositContractAddress = depositContract
+	// LOG1(0, 576, deposit event topic): a deposit event of zeros.
+	depositCode := append(append([]byte{0x7f}, common.FromHex("0x649bbc62d0e31342afea4e5cd82d4049e7e1ee912fc0889aa790803be39038c5")...),
+		0x61, 0x02, 0x40, 0x60, 0x00, 0xa1, 0x00)
+	contract := common.HexToAddress("0x00000000000000000000000000000000000c0de1")
+	key2, _ := crypto.HexToECDSA("8a1f9a8f95be41cd7ccb6168179afb4504aefe388d1e14474d32c45c72ce7b7a")
+	eoa2 := crypto.PubkeyToAddress(key2.PublicKey)
+	alloc := types.GenesisAlloc{
+		genSender:                        {Balance: new(big.Int).Exp(big.NewInt(10), big.NewInt(24), nil)},
+		contract:                         {Balance: big.NewInt(1e9), Code: oracleCode},
+		depositContract:                  {Code: depositCode, Balance: new(big.Int)},
+		params.BeaconRootsAddress:        {Nonce: 1, Code: params.BeaconRootsCode, Balance: new(big.Int)},
+		params.HistoryStorageAddress:     {Nonce: 1, Code: params.HistoryStorageCode, Balance: new(big.Int)},
+		params.WithdrawalQueueAddress:    {Nonce: 1, Code: params.WithdrawalQueueCode, Balance: new(big.Int)},
+		params.ConsolidationQueueAddress: {Nonce: 1, Code: params.ConsolidationQueueCode, Balance: new(big.Int)},
+	}
+	gspec := &core.Genesis{Config: &cfg, Alloc: alloc, GasLimit: 30_000_000, Difficulty: new(big.Int),
+		BaseFee: big.NewInt(params.InitialBaseFee)}
+	genesis := gspec.ToBlock()
+	const n = 6
+	_, blocks, _ := core.GenerateChainWithGenesis(gspec, beacon.New(ethash.NewFaker()), n, func(i int, b *core.BlockGen) {
+		b.SetCoinbase(common.HexToAddress("0xaaaa"))
+		b.SetParentBeaconRoot(common.BigToHash(big.NewInt(int64(1000 + i))))
+		signer := types.MakeSigner(&cfg, b.Number(), b.Timestamp())
+		nonce := b.TxNonce(genSender)
+		feeCap := new(big.Int).Mul(b.BaseFee(), big.NewInt(2))
+		add := func(inner types.TxData) {
+			tx, err := types.SignNewTx(genKey, signer, inner)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.AddTx(tx)
+			nonce++
+		}
+		dyn := func(to common.Address, value int64, data []byte, gas uint64) {
+			add(&types.DynamicFeeTx{ChainID: cfg.ChainID, Nonce: nonce, GasTipCap: big.NewInt(2), GasFeeCap: feeCap,
+				Gas: gas, To: &to, Value: big.NewInt(value), Data: data})
+		}
+		dyn(common.BigToAddress(big.NewInt(int64(0x1000+i))), 1000, nil, 21000)
+		dyn(contract, 0, nil, 200000)
+		switch i {
+		case 1:
+			if !deposits {
+				break
+			}
+			dyn(depositContract, 0, nil, 100000)
+			dyn(depositContract, 0, nil, 100000)
+		case 2:
+			dyn(params.WithdrawalQueueAddress, 10, make([]byte, 56), 200000)
+			add(&types.BlobTx{ChainID: uint256.NewInt(1), Nonce: nonce, GasTipCap: uint256.NewInt(2),
+				GasFeeCap: uint256.MustFromBig(feeCap), Gas: 21000, To: contract, BlobFeeCap: uint256.NewInt(1000),
+				BlobHashes: []common.Hash{genBlobHash, genBlobHash}})
+		case 3:
+			dyn(params.ConsolidationQueueAddress, 10, make([]byte, 96), 300000)
+			auth, err := types.SignSetCode(key2, types.SetCodeAuthorization{ChainID: *uint256.NewInt(1), Address: contract, Nonce: 0})
+			if err != nil {
+				t.Fatal(err)
+			}
+			add(&types.SetCodeTx{ChainID: uint256.NewInt(1), Nonce: nonce, GasTipCap: uint256.NewInt(2),
+				GasFeeCap: uint256.MustFromBig(feeCap), Gas: 100000, To: eoa2, AuthList: []types.SetCodeAuthorization{auth}})
+		case 4:
+			dyn(eoa2, 0, nil, 100000)
+		}
+		b.AddWithdrawal(&types.Withdrawal{Validator: uint64(i), Address: common.BigToAddress(big.NewInt(int64(0x2000 + i%2))), Amount: 1000})
+	})
+	ours := chain.SingleFork(f, 1)
+	ours.DepositContract = depositContract
+	bt := &BlockTest{Name: f.String(), Network: f.String(), cfg: ours, j: &btJSON{Pre: alloc,
+		GenesisBlockHeader: &btHeader{Hash: genesis.Hash().Hex(), StateRoot: genesis.Root().Hex()}}}
+	requests := 0
+	for _, b := range blocks {
+		enc, err := rlp.EncodeToBytes(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bt.j.Blocks = append(bt.j.Blocks, btBlock{RLP: hexutil.Encode(enc), BlockNumber: fmt.Sprint(b.NumberU64())})
+		if h := b.Header().RequestsHash; h != nil && *h != types.EmptyRequestsHash {
+			requests++
+		}
+	}
+	last := blocks[len(blocks)-1]
+	bt.j.LastBlockHash = last.Hash().Hex()
+	root := last.Root().Hex()
+	bt.j.PostStateHash = &root
+	r := RunBlockTest(bt)
+	t.Logf("%d blocks imported, %d txs; %d blocks with requests", r.Blocks, r.Txs, requests)
+	if !r.Pass {
+		t.Fatalf("%s", r.Summary())
+	}
 }

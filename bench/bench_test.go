@@ -1,0 +1,200 @@
+package bench
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/velarium/velarium/replay"
+)
+
+// fixtures returns the fixtures root, or skips (fails under
+// VELARIUM_REQUIRE_FIXTURES=1) when there is none.
+func fixtures(tb testing.TB) string {
+	tb.Helper()
+	root, err := FixturesRoot()
+	if err != nil {
+		if os.Getenv("VELARIUM_REQUIRE_FIXTURES") == "1" {
+			tb.Fatal(err)
+		}
+		tb.Skip(err)
+	}
+	return root
+}
+
+var (
+	casesOnce sync.Once
+	allCases  []*Case
+	casesErr  error
+)
+
+func loadAll(tb testing.TB) []*Case {
+	root := fixtures(tb)
+	casesOnce.Do(func() {
+		allCases, casesErr = LoadCases(root, []string{SuiteEVMBenchmarks, SuiteEvmoneLegacy, SuitePevmContracts})
+	})
+	if casesErr != nil {
+		tb.Fatal(casesErr)
+	}
+	return allCases
+}
+
+func findCase(tb testing.TB, id string) *Case {
+	for _, c := range loadAll(tb) {
+		if c.ID() == id {
+			return c
+		}
+	}
+	tb.Fatalf("no case %s", id)
+	return nil
+}
+
+// TestVerifyCases checks that both engines agree on every
+// single-transaction case (gas, status, output, post-state root) and that
+// the fixtures' expectations hold.
+func TestVerifyCases(t *testing.T) {
+	cs := loadAll(t)
+	if len(cs) < 50 {
+		t.Errorf("only %d cases loaded", len(cs))
+	}
+	for _, c := range cs {
+		g, err := NewGethRunner(c)
+		if err != nil {
+			t.Errorf("%s: %v", c.ID(), err)
+			continue
+		}
+		if _, err := Verify(c, NewVelaRunner(c), g); err != nil {
+			t.Errorf("%s: %v", c.ID(), err)
+		}
+	}
+}
+
+// TestVerifyBlocks checks a few mainnet blocks on both engines and both
+// paths (all 50 with VELABENCH_ALL_BLOCKS=1; velabench checks all of them
+// before timing).
+func TestVerifyBlocks(t *testing.T) {
+	root := fixtures(t)
+	dirs, err := replay.BlockDirs(filepath.Join(root, "mainnet", "pevm", "blocks"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"46147": true, "4370000": true, "13217637": true}
+	l := replay.NewLoader()
+	tmp := t.TempDir()
+	for _, d := range dirs {
+		if os.Getenv("VELABENCH_ALL_BLOCKS") != "1" && !want[filepath.Base(d)] {
+			continue
+		}
+		b, err := PrepareBlock(l, d, tmp)
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		if err := b.VerifyBlock(l); err != nil {
+			t.Error(err)
+		}
+		b.Close()
+	}
+}
+
+func TestExpandHex(t *testing.T) {
+	got, err := expandHex("60 (3x0a0b) 5b(2x00)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "600a0b0a0b0a0b5b0000"; strings.TrimSpace(string(hexs(got))) != want {
+		t.Fatalf("got %x, want %s", got, want)
+	}
+}
+
+func hexs(b []byte) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, 0, 2*len(b))
+	for _, c := range b {
+		out = append(out, digits[c>>4], digits[c&15])
+	}
+	return string(out)
+}
+
+// benchCase runs one case on each engine as sub-benchmarks "velarium" and
+// "geth", reporting Mgas/s. (Not interleaved: use velabench for ratios.)
+func benchCase(b *testing.B, id string) {
+	c := findCase(b, id)
+	v := NewVelaRunner(c)
+	g, err := NewGethRunner(c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	o, err := Verify(c, v, g)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("velarium", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := v.Run(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(o.GasUsed)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mgas/s")
+	})
+	b.Run("geth", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := g.Run(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(o.GasUsed)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mgas/s")
+	})
+}
+
+func BenchmarkSnailtracer(b *testing.B) { benchCase(b, "evm-benchmarks/snailtracer/benchmark") }
+func BenchmarkBlake2bShifts(b *testing.B) {
+	benchCase(b, "evm-benchmarks/blake2b_shifts/8415nulls")
+}
+func BenchmarkSha1Divs(b *testing.B)     { benchCase(b, "evm-benchmarks/sha1_divs/5311") }
+func BenchmarkWeierstrudel(b *testing.B) { benchCase(b, "evm-benchmarks/weierstrudel/15") }
+func BenchmarkSwapMath(b *testing.B)     { benchCase(b, "evm-benchmarks/swap_math/spent") }
+func BenchmarkERC20Transfer(b *testing.B) {
+	benchCase(b, "pevm-contracts/erc20_transfer")
+}
+func BenchmarkWETHDeposit(b *testing.B)  { benchCase(b, "pevm-contracts/weth_deposit") }
+func BenchmarkWETHWithdraw(b *testing.B) { benchCase(b, "pevm-contracts/weth_withdraw") }
+func BenchmarkUniswapV3Swap(b *testing.B) {
+	benchCase(b, "pevm-contracts/uniswap_v3_swap/sellToken0")
+}
+
+// BenchmarkBlock executes two mainnet blocks (execution alone) on each
+// engine.
+func BenchmarkBlock(b *testing.B) {
+	root := fixtures(b)
+	l := replay.NewLoader()
+	tmp := b.TempDir()
+	for _, n := range []string{"4370000", "13217637"} {
+		blk, err := PrepareBlock(l, filepath.Join(root, "mainnet", "pevm", "blocks", n), tmp)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := blk.VerifyBlock(l); err != nil {
+			b.Fatal(err)
+		}
+		for _, side := range []struct {
+			name string
+			fn   func() (*BlockOutcome, error)
+		}{{"velarium", blk.VelaExec}, {"geth", blk.GethExec}} {
+			b.Run(n+"/"+side.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := side.fn(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(blk.GasUsed)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mgas/s")
+			})
+		}
+		blk.Close()
+	}
+}

@@ -1,0 +1,251 @@
+package demo
+
+import (
+	"bytes"
+	"fmt"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/velarium/velarium/chain"
+	"github.com/velarium/velarium/run"
+	"github.com/velarium/velarium/state"
+)
+
+// Options configure Run.
+type Options struct {
+	Size     int   // transactions per block; <= 0: DefaultSize
+	Seed     int64 // generator seed
+	Workers  int   // real parallel workers; <= 0: runtime.NumCPU()
+	SimCores []int // simulated core counts to run (none when empty)
+	Reps     int   // timed repetitions of serial and parallel (best kept); <= 0: 3
+	// Progress, when set, is called before each step of Run with the
+	// number of steps done, the total and what comes next.
+	Progress func(done, total int, step string)
+}
+
+// DefaultSize is the default number of transactions per workload.
+const DefaultSize = 500
+
+// DefaultSimCores are the simulated core counts of the demo.
+var DefaultSimCores = []int{8, 16, 32, 64}
+
+// DefaultOptions returns the demo's defaults.
+func DefaultOptions() Options {
+	return Options{Size: DefaultSize, Seed: 1, Workers: runtime.NumCPU(), SimCores: DefaultSimCores, Reps: 3}
+}
+
+// SimRow is one simulated-cores run.
+type SimRow struct {
+	Cores        int              `json:"cores"`
+	Speedup      float64          `json:"speedup"`
+	Efficiency   float64          `json:"efficiency"` // Speedup / Bound
+	Bound        float64          `json:"bound"`
+	Utilisation  float64          `json:"utilisation"`
+	Reexecutions int              `json:"reexecutions"`
+	Parks        int              `json:"parks"`
+	Serial       bool             `json:"serial,omitempty"`
+	Hot          []run.HotElement `json:"hot,omitempty"` // at most 3
+}
+
+// Row is what Run measured for one workload.
+type Row struct {
+	Workload string `json:"workload"`
+	Txs      int    `json:"txs"`
+	GasUsed  uint64 `json:"gas_used"`
+	Failed   int    `json:"failed"` // transactions with status 0
+	Reps     int    `json:"reps"`
+
+	SerialMs   float64 `json:"serial_ms"`   // best of Reps
+	ParallelMs float64 `json:"parallel_ms"` // best of Reps
+	Workers    int     `json:"workers"`
+	Speedup    float64 `json:"speedup"` // SerialMs / ParallelMs
+	// Figures of the last real parallel run.
+	Runs           int    `json:"runs"`
+	Reexecutions   int    `json:"reexecutions"`
+	Parks          int    `json:"parks"`
+	ParallelSerial bool   `json:"parallel_ran_serially,omitempty"`
+	Fallback       string `json:"fallback,omitempty"`
+
+	Sim []SimRow `json:"sim,omitempty"`
+	// SimErr is set when the simulator is not available (not implemented
+	// yet); the simulated runs are then skipped.
+	SimErr string `json:"sim_error,omitempty"`
+}
+
+// SimUnavailable reports whether err from run.Simulate means the simulator
+// is not available (not implemented yet) rather than a failure.
+func SimUnavailable(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "not implemented")
+}
+
+// Run generates w's block and executes it serially, on opt.Workers real
+// workers and on each of opt.SimCores simulated cores. Every parallel and
+// simulated result is checked against the serial one (status, gas, logs,
+// return data of every transaction, and the post-state root); a mismatch is
+// an error. A simulator that is not implemented yet is not an error: Row.SimErr
+// says so and the simulated runs are skipped.
+func Run(w Workload, opt Options) (Row, error) {
+	if opt.Size <= 0 {
+		opt.Size = DefaultSize
+	}
+	if opt.Workers <= 0 {
+		opt.Workers = runtime.NumCPU()
+	}
+	if opt.Reps <= 0 {
+		opt.Reps = 3
+	}
+	total := 2 + 2*opt.Reps + len(opt.SimCores)
+	done := 0
+	step := func(what string) {
+		if opt.Progress != nil {
+			opt.Progress(done, total, what)
+		}
+		done++
+	}
+	row := Row{Workload: w.Name, Workers: opt.Workers, Reps: opt.Reps}
+	fail := func(format string, args ...any) (Row, error) {
+		return row, fmt.Errorf("workload %s: "+format, append([]any{w.Name}, args...)...)
+	}
+
+	step("generate")
+	b, err := w.Gen(opt.Size, opt.Seed)
+	if err != nil {
+		return fail("generating: %v", err)
+	}
+	rules := Rules()
+	row.Txs = len(b.Txs)
+
+	var want []*chain.Result
+	var wantDiff state.Diff
+	for i := 0; i < opt.Reps; i++ {
+		step(fmt.Sprintf("serial %d/%d", i+1, opt.Reps))
+		runtime.GC()
+		t0 := time.Now()
+		res, diff, err := run.Serial(rules, b.Env, b.Txs, b.Pre)
+		d := time.Since(t0)
+		if err != nil {
+			return fail("serial: %v", err)
+		}
+		if ms := msec(d); i == 0 || ms < row.SerialMs {
+			row.SerialMs = ms
+		}
+		want, wantDiff = res, diff
+	}
+	for i, r := range want {
+		if r.Err != nil {
+			return fail("generated transaction %d is invalid: %v", i, r.Err)
+		}
+		row.GasUsed += r.GasUsed
+		if r.Status == 0 {
+			row.Failed++
+		}
+	}
+	step("state root")
+	wantRoot := root(b.Pre, wantDiff)
+
+	popt := run.DefaultOptions(opt.Workers)
+	for i := 0; i < opt.Reps; i++ {
+		step(fmt.Sprintf("parallel %d/%d", i+1, opt.Reps))
+		runtime.GC()
+		var st run.Stats
+		t0 := time.Now()
+		res, diff, err := run.Parallel(rules, b.Env, b.Txs, b.Pre, popt, &st)
+		d := time.Since(t0)
+		if err != nil {
+			return fail("parallel (%d workers): %v", opt.Workers, err)
+		}
+		if err := Compare(want, res, wantRoot, b.Pre, diff); err != nil {
+			return fail("parallel (%d workers) differs from serial: %v", opt.Workers, err)
+		}
+		if ms := msec(d); i == 0 || ms < row.ParallelMs {
+			row.ParallelMs = ms
+		}
+		row.Runs, row.Reexecutions, row.Parks = st.Runs, st.Reexecutions, st.Parks
+		row.ParallelSerial, row.Fallback = st.Serial, st.Fallback
+	}
+	if row.ParallelMs > 0 {
+		row.Speedup = row.SerialMs / row.ParallelMs
+	}
+
+	for _, c := range opt.SimCores {
+		step(fmt.Sprintf("simulate %d cores", c))
+		if row.SimErr != "" {
+			continue
+		}
+		res, diff, rep, err := run.Simulate(rules, b.Env, b.Txs, b.Pre, run.SimOptions{Cores: c, MaxRuns: popt.MaxRuns, MinTxs: popt.MinTxs})
+		if SimUnavailable(err) {
+			row.SimErr = err.Error()
+			continue
+		}
+		if err != nil {
+			return fail("simulate (%d cores): %v", c, err)
+		}
+		if err := Compare(want, res, wantRoot, b.Pre, diff); err != nil {
+			return fail("simulate (%d cores) differs from serial: %v", c, err)
+		}
+		if rep == nil {
+			return fail("simulate (%d cores): no report", c)
+		}
+		sr := SimRow{Cores: c, Speedup: rep.Speedup, Efficiency: rep.Efficiency, Bound: rep.Bound,
+			Utilisation: rep.Utilisation, Reexecutions: rep.Reexecutions, Parks: rep.Parks, Serial: rep.Serial}
+		sr.Hot = rep.Hot[:min(3, len(rep.Hot))]
+		row.Sim = append(row.Sim, sr)
+	}
+	if opt.Progress != nil {
+		opt.Progress(total, total, "done")
+	}
+	return row, nil
+}
+
+func msec(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
+
+// root returns the state root of pre with diff applied (pre is unchanged).
+func root(pre *state.Mem, diff state.Diff) common.Hash {
+	m := pre.Copy()
+	m.Apply(diff)
+	return m.Root()
+}
+
+// Compare checks got against the serial results want: the same validity
+// error (or none), status, gas used, logs and return data per transaction,
+// and the same state root once gotDiff is applied to pre.
+func Compare(want, got []*chain.Result, wantRoot common.Hash, pre *state.Mem, gotDiff state.Diff) error {
+	if len(want) != len(got) {
+		return fmt.Errorf("%d results, want %d", len(got), len(want))
+	}
+	for i := range want {
+		w, g := want[i], got[i]
+		if g == nil {
+			return fmt.Errorf("tx %d: no result", i)
+		}
+		if (w.Err == nil) != (g.Err == nil) || (w.Err != nil && w.Err.Error() != g.Err.Error()) {
+			return fmt.Errorf("tx %d: validity error %v, want %v", i, g.Err, w.Err)
+		}
+		if w.Status != g.Status || w.GasUsed != g.GasUsed {
+			return fmt.Errorf("tx %d: status %d gas %d, want status %d gas %d", i, g.Status, g.GasUsed, w.Status, w.GasUsed)
+		}
+		if !bytes.Equal(w.ReturnData, g.ReturnData) {
+			return fmt.Errorf("tx %d: return data %x, want %x", i, g.ReturnData, w.ReturnData)
+		}
+		if len(w.Logs) != len(g.Logs) {
+			return fmt.Errorf("tx %d: %d logs, want %d", i, len(g.Logs), len(w.Logs))
+		}
+		for j := range w.Logs {
+			wl, gl := w.Logs[j], g.Logs[j]
+			if wl.Address != gl.Address || !bytes.Equal(wl.Data, gl.Data) || len(wl.Topics) != len(gl.Topics) {
+				return fmt.Errorf("tx %d log %d: %+v, want %+v", i, j, gl, wl)
+			}
+			for k := range wl.Topics {
+				if wl.Topics[k] != gl.Topics[k] {
+					return fmt.Errorf("tx %d log %d topic %d: %x, want %x", i, j, k, gl.Topics[k], wl.Topics[k])
+				}
+			}
+		}
+	}
+	if r := root(pre, gotDiff); r != wantRoot {
+		return fmt.Errorf("state root %x, want %x", r, wantRoot)
+	}
+	return nil
+}

@@ -1,0 +1,98 @@
+package run_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/velarium/velarium/chain"
+	"github.com/velarium/velarium/replay"
+	"github.com/velarium/velarium/run"
+	"github.com/velarium/velarium/state"
+)
+
+func mainnetBlocks(t *testing.T) []*replay.PevmBlock {
+	root, err := replay.FixturesRoot()
+	if err != nil || root == "" {
+		if os.Getenv("VELARIUM_REQUIRE_FIXTURES") == "1" {
+			t.Fatalf("fixtures required: %v", err)
+		}
+		t.Skipf("fixtures not found (%v): set VELARIUM_FIXTURES", err)
+	}
+	dirs, err := replay.BlockDirs(filepath.Join(root, "mainnet", "pevm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ld := replay.NewLoader()
+	var out []*replay.PevmBlock
+	for _, d := range dirs {
+		b, err := ld.Load(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+func sameBlock(t *testing.T, what string, pre *state.Mem, want, got *chain.BlockResult) {
+	t.Helper()
+	if want.GasUsed != got.GasUsed || want.Bloom != got.Bloom || want.ReceiptsRoot != got.ReceiptsRoot || len(want.Receipts) != len(got.Receipts) {
+		t.Fatalf("%s: receipts differ: gas %d/%d, receipts root %x/%x", what, want.GasUsed, got.GasUsed, want.ReceiptsRoot, got.ReceiptsRoot)
+	}
+	for i := range want.Receipts {
+		w, g := want.Receipts[i], got.Receipts[i]
+		if w.Status != g.Status || w.GasUsed != g.GasUsed || w.Bloom != g.Bloom {
+			t.Fatalf("%s: receipt %d differs", what, i)
+		}
+	}
+	a, b := pre.Copy(), pre.Copy()
+	a.Apply(want.Diff)
+	b.Apply(got.Diff)
+	if a.Root() != b.Root() {
+		t.Fatalf("%s: state differs: serial root %x, parallel %x", what, a.Root(), b.Root())
+	}
+}
+
+// TestMainnetParallelEqualsSerial: on every one of the 50 mainnet blocks,
+// 1, 2, 4 and 8 real workers and 8, 32 and 128 simulated cores (with
+// seeded random timings) give the serial receipts, gas, roots and state.
+func TestMainnetParallelEqualsSerial(t *testing.T) {
+	blocks := mainnetBlocks(t)
+	for _, pb := range blocks {
+		serial, err := chain.ExecuteBlock(chain.Mainnet, pb.Block, pb.Pre, chain.BlockOptions{SkipSystem: true})
+		if err != nil {
+			t.Fatalf("block %d serial: %v", pb.Number, err)
+		}
+		for _, w := range []int{1, 2, 4, 8} {
+			var st run.Stats
+			opt := run.DefaultOptions(w)
+			got, err := chain.ExecuteBlock(chain.Mainnet, pb.Block, pb.Pre, chain.BlockOptions{SkipSystem: true, Executor: run.Executor(opt, &st)})
+			if err != nil {
+				t.Fatalf("block %d, %d workers: %v", pb.Number, w, err)
+			}
+			sameBlock(t, "block "+itoa(pb.Number)+" workers "+itoa(uint64(w)), pb.Pre, serial, got)
+		}
+		for _, p := range []int{8, 32, 128} {
+			seed := int64(pb.Number)*1000 + int64(p)
+			var rep *run.SimReport
+			got, err := chain.ExecuteBlock(chain.Mainnet, pb.Block, pb.Pre, chain.BlockOptions{SkipSystem: true,
+				Executor: run.SimExecutor(run.SimOptions{Cores: p, Seed: seed}, &rep)})
+			if err != nil {
+				t.Fatalf("block %d, %d simulated cores, seed %d: %v", pb.Number, p, seed, err)
+			}
+			sameBlock(t, "block "+itoa(pb.Number)+" sim "+itoa(uint64(p))+" seed "+itoa(uint64(seed)), pb.Pre, serial, got)
+		}
+	}
+}
+
+func itoa(v uint64) string {
+	if v == 0 {
+		return "0"
+	}
+	var b []byte
+	for ; v > 0; v /= 10 {
+		b = append([]byte{byte('0' + v%10)}, b...)
+	}
+	return string(b)
+}
