@@ -11,6 +11,7 @@ package evm
 
 import (
 	"errors"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -121,13 +122,24 @@ func (e *EVM) Done() bool { return e.done }
 // (nil on success, ErrExecutionReverted on REVERT).
 func (e *EVM) Result() ([]byte, uint64, error) { return e.output, e.gasLeft, e.err }
 
+// framePool recycles frames (their 32 KiB stacks and memory buffers)
+// between transactions.
+var framePool = sync.Pool{New: func() any { return &frame{st: new(stack)} }}
+
+// maxPooledMem bounds the memory buffer a pooled frame keeps.
+const maxPooledMem = 1 << 20
+
 func (e *EVM) newFrame(depth int) *frame {
 	for len(e.pool) <= depth {
 		e.pool = append(e.pool, nil)
 	}
 	f := e.pool[depth]
 	if f == nil {
-		f = &frame{st: new(stack)}
+		f = framePool.Get().(*frame)
+		st, mem := f.st, f.mem
+		*f = frame{st: st, mem: mem}
+		f.st.sp = 0
+		f.mem.reset()
 		e.pool[depth] = f
 	} else {
 		st, mem := f.st, f.mem
@@ -141,6 +153,17 @@ func (e *EVM) newFrame(depth int) *frame {
 
 func (e *EVM) finishTop(output []byte, gas uint64, err error) {
 	e.done, e.output, e.gasLeft, e.err = true, output, gas, err
+	for _, f := range e.pool {
+		if f == nil {
+			continue
+		}
+		if cap(f.mem.store) > maxPooledMem {
+			f.mem.store = nil
+		}
+		f.input, f.retData, f.output, f.ci = nil, nil, nil, nil
+		framePool.Put(f)
+	}
+	e.pool = nil
 	if e.Tracer != nil {
 		e.Tracer.OnEnd(output, gas, err)
 	}

@@ -476,9 +476,13 @@ func (g *gen) length(a *asm) {
 // gasArg pushes a gas amount for a call.
 func (g *gen) gasArg(a *asm) {
 	r := g.r
-	switch r.intn(16) {
+	switch r.intn(18) {
 	case 0, 1, 2:
 		g.op(a, opGAS)
+	case 16, 17:
+		// a little less than all: the EIP-150 cap, stipends and call costs
+		a.push(uint64(r.byte()) << uint(r.intn(8)))
+		g.op(a, opGAS, 0x03) // GAS SUB
 	case 3:
 		a.pushU(u256Max)
 	case 4:
@@ -643,7 +647,11 @@ func (g *gen) snippet(a *asm, depth int) {
 			g.op(a, opSLOAD)
 			g.sink(a)
 		} else {
-			g.value(a)
+			if r.chance(1, 2) {
+				a.push([]uint64{0, 0, 1, 2, 0xffff}[r.intn(5)]) // zero, original or not: net metering
+			} else {
+				g.value(a)
+			}
 			a.push(uint64(g.slot()))
 			g.op(a, opSSTORE)
 		}
@@ -1133,7 +1141,7 @@ func Generate(data []byte) *Case {
 			c.Pre = append(c.Pre, acc)
 		}
 	}
-	if r.chance(1, 6) {
+	if r.chance(1, 4) {
 		// A precompile or the coinbase present as an account.
 		acc := Account{Address: precompileAddrs[r.intn(len(precompileAddrs))]}
 		if r.chance(1, 2) {

@@ -276,9 +276,23 @@ func (s *Store) Finish(tx int, writes map[Key]Write, codes map[common.Hash][]byt
 	}
 	keys := make([]Key, 0, len(writes))
 	for k, w := range writes {
-		keys = append(keys, k)
 		e := s.elem(k)
 		i := e.below(tx + 1)
+		// A write of the value already below tx is no write at all: tx read
+		// this element before writing it (every write follows a read of the
+		// same element in the EVM), so if a lower transaction changes it, tx
+		// itself is invalidated. Dropping it keeps readers above tx from
+		// depending on tx, and spares a scan of its readers.
+		if !w.Credit {
+			if below, blk, err := s.valueAt(e, tx); err == nil && blk < 0 && below == w.Val {
+				if i >= 0 && e.versions[i].tx == tx {
+					e.versions = append(e.versions[:i], e.versions[i+1:]...)
+					changed[e] = true
+				}
+				continue
+			}
+		}
+		keys = append(keys, k)
 		if i >= 0 && e.versions[i].tx == tx {
 			if e.versions[i].w != w {
 				e.versions[i].w = w
