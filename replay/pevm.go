@@ -733,13 +733,17 @@ func (r *PevmResult) Summary() string {
 // RunPevm executes the block as pevm does (chain.Mainnet, no rewards,
 // withdrawals or system calls) and checks gasUsed, logsBloom and, from
 // Byzantium on, receiptsRoot against the header.
-func RunPevm(pb *PevmBlock) *PevmResult {
+func RunPevm(pb *PevmBlock) *PevmResult { return RunPevmWith(pb, nil) }
+
+// RunPevmWith is RunPevm with the transactions executed by exec (a
+// parallel or simulated executor; nil: serial).
+func RunPevmWith(pb *PevmBlock, exec chain.TxExecutor) *PevmResult {
 	r := &PevmResult{Dir: pb.Dir, Number: pb.Number, Fork: pb.Rules.Name, Txs: len(pb.Block.Txs),
 		GasUsed: pb.GasUsed, LoadSeconds: pb.LoadTime.Seconds()}
 	start := time.Now()
-	res, err := executeBlock(chain.Mainnet, pb.Block, pb.Pre, chain.BlockOptions{SkipSystem: true})
-	exec := time.Since(start)
-	r.ExecSeconds = exec.Seconds()
+	res, err := executeBlock(chain.Mainnet, pb.Block, pb.Pre, chain.BlockOptions{SkipSystem: true, Executor: exec})
+	elapsed := time.Since(start)
+	r.ExecSeconds = elapsed.Seconds()
 	if err != nil {
 		r.Error = err.Error()
 		var te *chain.TxError
@@ -749,8 +753,8 @@ func RunPevm(pb *PevmBlock) *PevmResult {
 		return r
 	}
 	r.GasUsed = res.GasUsed
-	if exec > 0 {
-		r.MgasPerSec = float64(res.GasUsed) / 1e6 / exec.Seconds()
+	if elapsed > 0 {
+		r.MgasPerSec = float64(res.GasUsed) / 1e6 / elapsed.Seconds()
 	}
 	if res.GasUsed != pb.GasUsed {
 		r.Diffs = append(r.Diffs, fmt.Sprintf("gasUsed: header %d, got %d", pb.GasUsed, res.GasUsed))

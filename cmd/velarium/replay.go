@@ -9,8 +9,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
+	"github.com/velarium/velarium/chain"
 	"github.com/velarium/velarium/replay"
+	prun "github.com/velarium/velarium/run"
 )
 
 func init() {
@@ -26,17 +30,21 @@ func init() {
 }
 
 type replayOpts struct {
-	json string
+	json     string
+	workers  int
+	simCores string
 }
 
 func replayFlags(out io.Writer) (*flag.FlagSet, *replayOpts) {
 	o := &replayOpts{}
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	fs.SetOutput(out)
-	fs.StringVar(&o.json, "json", "", "write the per-block results as a JSON array to `FILE`")
+	fs.StringVar(&o.json, "json", "", "write the per-block results (and parallel figures) as a JSON array to `FILE`")
+	fs.IntVar(&o.workers, "workers", 1, "execute each block on `N` real worker goroutines (1: serial)")
+	fs.StringVar(&o.simCores, "sim-cores", "", "also execute each block on simulated cores, `P[,P...]`, and report makespan, speedup, utilisation, re-executions, critical paths, efficiency and the hottest elements")
 	fs.Usage = func() {
 		w := fs.Output()
-		fmt.Fprintf(w, `usage: velarium replay [--json FILE] [DIR...]
+		fmt.Fprintf(w, `usage: velarium replay [--workers N] [--sim-cores P[,P...]] [--json FILE] [DIR...]
 
 Executes real Ethereum mainnet blocks in the pevm layout: DIR is one block
 folder (with block.json = eth_getBlockByNumber(N, true) and pre_state.json)
@@ -55,6 +63,12 @@ Blocks run one at a time in block-number order. Prints one line per block:
 number, fork, transactions, gas, execution time, Mgas/s, load time
 (decoding and sender recovery) and OK or what differs; then a total line
 and, last, "N passed, M failed".
+
+With --workers N the transactions run in parallel on N goroutines (same
+results, byte for byte; the checks are the same). With --sim-cores each
+block also runs on P simulated cores (the real scheduler and EVM, virtual
+time from a calibrated cost model) and its checks must pass too; one line
+per core count follows the block's line, and averages end the run.
 
 Exit status: 0 when every block passed, 1 when a block failed, 2 when an
 input could not be read or decoded (the other blocks still run) or on bad
@@ -150,10 +164,25 @@ func runReplay(args []string) int {
 	}
 	replay.SortBlockDirs(dirs)
 
+	simCores, err := parseCores(o.simCores)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "velarium replay: --sim-cores: %v\n", err)
+		return 2
+	}
+	if o.workers < 1 {
+		fmt.Fprintf(os.Stderr, "velarium replay: --workers must be at least 1\n")
+		return 2
+	}
+	var executor chain.TxExecutor
+	if o.workers > 1 {
+		executor = prun.Executor(prun.DefaultOptions(o.workers), nil)
+	}
+	simSum := make([]simTotals, len(simCores))
+
 	stdout := bufio.NewWriter(os.Stdout)
 	defer stdout.Flush()
 	loader := replay.NewLoader()
-	results := []*replay.PevmResult{}
+	results := []*replayResult{}
 	passed, failed := 0, 0
 	var txs int
 	var gas uint64
@@ -164,11 +193,24 @@ func runReplay(args []string) int {
 			stdout.Flush()
 			fmt.Fprintf(os.Stderr, "velarium replay: cannot load %v\n", err)
 			unreadable = true
-			results = append(results, &replay.PevmResult{Dir: dir, LoadFailed: true, Error: err.Error()})
+			results = append(results, &replayResult{PevmResult: &replay.PevmResult{Dir: dir, LoadFailed: true, Error: err.Error()}})
 			continue
 		}
-		r := replay.RunPevm(pb)
-		results = append(results, r)
+		r := replay.RunPevmWith(pb, executor)
+		rr := &replayResult{PevmResult: r, Workers: o.workers}
+		results = append(results, rr)
+		for i, p := range simCores {
+			var rep *prun.SimReport
+			sr := replay.RunPevmWith(pb, prun.SimExecutor(prun.SimOptions{Cores: p, MinTxs: 2}, &rep))
+			if !sr.Pass {
+				r.Pass = false
+				r.Diffs = append(r.Diffs, fmt.Sprintf("simulated %d cores: %s", p, sr.Summary()))
+			}
+			if rep != nil {
+				rr.Sim = append(rr.Sim, rep)
+				simSum[i].add(rep)
+			}
+		}
 		if r.Pass {
 			passed++
 		} else {
@@ -180,6 +222,11 @@ func runReplay(args []string) int {
 		load += r.LoadSeconds
 		fmt.Fprintf(stdout, "%9d %-16s %5d txs %11d gas %10.3f ms %9.1f Mgas/s  (load %7.3f ms)  %s\n",
 			r.Number, r.Fork, r.Txs, r.GasUsed, r.ExecSeconds*1e3, r.MgasPerSec, r.LoadSeconds*1e3, oneLine(r.Summary()))
+		for _, rep := range rr.Sim {
+			fmt.Fprintf(stdout, "%9s sim %3d cores: speedup %6.2fx  efficiency %5.1f%%  utilisation %5.1f%%  re-exec %4d  waits %4d  critical path %5.1f%% (tx-level %5.1f%%) of work%s\n",
+				"", rep.Cores, rep.Speedup, 100*rep.Efficiency, 100*rep.Utilisation, rep.Reexecutions, rep.Parks,
+				pct(rep.CriticalPath, rep.TotalWork), pct(rep.TxCriticalPath, rep.TotalWork), hottest(rep))
+		}
 		stdout.Flush()
 	}
 	mgas := 0.0
@@ -188,6 +235,13 @@ func runReplay(args []string) int {
 	}
 	fmt.Fprintf(stdout, "total: %d blocks, %d txs, %.1f Mgas, exec %.3f s, %.1f Mgas/s (load %.3f s, setup %.3f s)\n",
 		passed+failed, txs, float64(gas)/1e6, exec, mgas, load, loader.SetupTime().Seconds())
+	for i, p := range simCores {
+		t := simSum[i]
+		if t.n > 0 {
+			fmt.Fprintf(stdout, "simulated %d cores over %d blocks: mean speedup %.2fx, mean efficiency %.1f%%, total serial/makespan %.2fx\n",
+				p, t.n, t.speedup/float64(t.n), 100*t.eff/float64(t.n), t.serial/t.makespan)
+		}
+	}
 	if o.json != "" {
 		if err := writeResultsJSON(o.json, results); err != nil {
 			fmt.Fprintf(os.Stderr, "velarium replay: writing %s: %v\n", o.json, err)
@@ -202,6 +256,61 @@ func runReplay(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// replayResult is one block's line in --json output.
+type replayResult struct {
+	*replay.PevmResult
+	Workers int               `json:"workers,omitempty"`
+	Sim     []*prun.SimReport `json:"sim,omitempty"`
+}
+
+type simTotals struct {
+	n                int
+	speedup, eff     float64
+	serial, makespan float64
+}
+
+func (t *simTotals) add(r *prun.SimReport) {
+	if r.Txs == 0 {
+		return
+	}
+	t.n++
+	t.speedup += r.Speedup
+	t.eff += r.Efficiency
+	t.serial += r.SerialTime
+	t.makespan += r.Makespan
+}
+
+func pct(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return 100 * a / b
+}
+
+func hottest(r *prun.SimReport) string {
+	if len(r.Hot) == 0 {
+		return ""
+	}
+	h := r.Hot[0]
+	return fmt.Sprintf("  hottest: %s (%d invalidations, %d waits)", h.Element, h.Invalidations, h.Waits)
+}
+
+// parseCores parses "8,32,128".
+func parseCores(s string) ([]int, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("bad core count %q", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // writeResultsJSON writes v (a slice of results) as indented JSON.
