@@ -88,9 +88,10 @@ type State struct {
 func NewState(src state.Source) *State {
 	return &State{
 		src:       src,
-		accounts:  make(map[common.Address]*account),
-		warmAddrs: make(map[common.Address]struct{}),
-		warmSlots: make(map[slotKey]struct{}),
+		accounts:  make(map[common.Address]*account, 8),
+		journal:   make([]jentry, 0, 32),
+		warmAddrs: make(map[common.Address]struct{}, 32),
+		warmSlots: make(map[slotKey]struct{}, 8),
 	}
 }
 

@@ -54,6 +54,12 @@ type Value struct {
 	Gen      uint64      // Cleared: number of resets so far
 }
 
+// KeyWrite is a write to one element.
+type KeyWrite struct {
+	Key   Key
+	Write Write
+}
+
 // Write is one transaction's effect on one element: a new value, or (for
 // balances) a credit added to whatever is below.
 type Write struct {
@@ -71,7 +77,12 @@ type element struct {
 	base     Value
 	haveBase bool
 	versions []version // ascending by tx
-	readers  map[int]Value
+	readers  []reader
+}
+
+type reader struct {
+	tx int
+	v  Value
 }
 
 // Store is the multi-version state of one batch over a base source.
@@ -80,12 +91,12 @@ type Store struct {
 	elems map[Key]*element
 	codes map[common.Hash][]byte
 	// reads[tx] lists the elements tx read in its current run.
-	reads map[int][]*element
+	reads [][]*element
 	// written[tx] lists the keys tx wrote in its last finished run.
-	written map[int][]Key
+	written [][]Key
 	// pending[tx] marks writers whose writes are estimates: the
 	// transaction is running again and may change them.
-	pending map[int]bool
+	pending []bool
 	// Conflicts counts, per element, the readers it invalidated and the
 	// reads that had to wait for one of its pending writers.
 	Conflicts map[Key]*ConflictCount
@@ -106,9 +117,19 @@ func (s *Store) conflict(k Key) *ConflictCount {
 // New returns an empty store over base.
 func New(base state.Source) *Store {
 	return &Store{base: base, elems: make(map[Key]*element), codes: make(map[common.Hash][]byte),
-		reads: make(map[int][]*element), written: make(map[int][]Key), pending: make(map[int]bool),
 		Conflicts: make(map[Key]*ConflictCount)}
 }
+
+// grow makes the per-transaction tables cover tx.
+func (s *Store) grow(tx int) {
+	for len(s.pending) <= tx {
+		s.pending = append(s.pending, false)
+		s.reads = append(s.reads, nil)
+		s.written = append(s.written, nil)
+	}
+}
+
+func (s *Store) isPending(tx int) bool { return tx < len(s.pending) && s.pending[tx] }
 
 func (s *Store) elem(k Key) *element {
 	e := s.elems[k]
@@ -169,7 +190,7 @@ func (s *Store) valueAt(e *element, tx int) (Value, int, error) {
 		if ce := s.elems[Key{Kind: Cleared, Addr: e.key.Addr}]; ce != nil {
 			if j := ce.below(tx); j >= 0 {
 				cw := ce.versions[j].tx
-				if s.pending[cw] {
+				if s.isPending(cw) {
 					return Value{}, cw, nil
 				}
 				if i := e.below(tx); i < 0 || e.versions[i].tx < cw {
@@ -183,7 +204,7 @@ func (s *Store) valueAt(e *element, tx int) (Value, int, error) {
 	credits := false
 	for ; i >= 0; i-- {
 		v := &e.versions[i]
-		if s.pending[v.tx] {
+		if s.isPending(v.tx) {
 			return Value{}, v.tx, nil
 		}
 		if !v.w.Credit {
@@ -218,13 +239,13 @@ func (s *Store) Read(tx int, k Key) (Value, int, error) {
 	if err != nil || blk >= 0 {
 		return v, blk, err
 	}
-	if e.readers == nil {
-		e.readers = make(map[int]Value)
+	if n := len(e.readers); n > 0 && e.readers[n-1].tx == tx {
+		e.readers[n-1].v = v // read again in the same run
+		return v, -1, nil
 	}
-	if _, again := e.readers[tx]; !again {
-		s.reads[tx] = append(s.reads[tx], e)
-	}
-	e.readers[tx] = v
+	s.grow(tx)
+	e.readers = append(e.readers, reader{tx: tx, v: v})
+	s.reads[tx] = append(s.reads[tx], e)
 	return v, -1, nil
 }
 
@@ -238,34 +259,63 @@ func (s *Store) Code(addr common.Address, hash common.Hash) ([]byte, error) {
 
 // ClearReads forgets every read of tx (before it runs again).
 func (s *Store) ClearReads(tx int) {
-	for _, e := range s.reads[tx] {
-		delete(e.readers, tx)
+	if tx >= len(s.reads) {
+		return
 	}
-	delete(s.reads, tx)
+	for _, e := range s.reads[tx] {
+		rs := e.readers[:0]
+		for _, r := range e.readers {
+			if r.tx != tx {
+				rs = append(rs, r)
+			}
+		}
+		clear(e.readers[len(rs):])
+		e.readers = rs
+	}
+	s.reads[tx] = s.reads[tx][:0]
 }
 
 // MarkPending turns tx's writes into estimates: readers above will park
 // until Finish replaces them.
 func (s *Store) MarkPending(tx int) {
-	if len(s.written[tx]) > 0 {
+	if tx < len(s.written) && len(s.written[tx]) > 0 {
 		s.pending[tx] = true
 	}
 }
 
 // IsPending reports whether tx's writes are estimates.
-func (s *Store) IsPending(tx int) bool { return s.pending[tx] }
+func (s *Store) IsPending(tx int) bool { return s.isPending(tx) }
 
 // Finish records the writes of tx's finished run (replacing those of its
 // previous run) and returns, ascending, the transactions above tx whose
 // registered reads no longer hold (the one rule). Their reads are cleared.
-func (s *Store) Finish(tx int, writes map[Key]Write, codes map[common.Hash][]byte) []int {
+func (s *Store) Finish(tx int, writes []KeyWrite, codes map[common.Hash][]byte) []int {
 	for h, c := range codes {
 		s.codes[h] = c
 	}
-	delete(s.pending, tx)
+	s.grow(tx)
+	s.pending[tx] = false
 	changed := make(map[*element]bool)
+	var set map[Key]bool
+	if len(writes) > 16 {
+		set = make(map[Key]bool, len(writes))
+		for _, kw := range writes {
+			set[kw.Key] = true
+		}
+	}
+	has := func(k Key) bool {
+		if set != nil {
+			return set[k]
+		}
+		for _, kw := range writes {
+			if kw.Key == k {
+				return true
+			}
+		}
+		return false
+	}
 	for _, k := range s.written[tx] {
-		if _, still := writes[k]; !still {
+		if !has(k) {
 			e := s.elems[k]
 			i := e.below(tx + 1)
 			if i >= 0 && e.versions[i].tx == tx {
@@ -274,8 +324,9 @@ func (s *Store) Finish(tx int, writes map[Key]Write, codes map[common.Hash][]byt
 			}
 		}
 	}
-	keys := make([]Key, 0, len(writes))
-	for k, w := range writes {
+	keys := s.written[tx][:0]
+	for _, kw := range writes {
+		k, w := kw.Key, kw.Write
 		e := s.elem(k)
 		i := e.below(tx + 1)
 		// A write of the value already below tx is no write at all: tx read
@@ -314,17 +365,13 @@ func (s *Store) Finish(tx int, writes map[Key]Write, codes map[common.Hash][]byt
 	}
 	sort.Slice(elems, func(i, j int) bool { return keyLess(elems[i].key, elems[j].key) })
 	for _, e := range elems {
-		rs := make([]int, 0, len(e.readers))
-		for r := range e.readers {
-			rs = append(rs, r)
-		}
-		sort.Ints(rs)
-		for _, r := range rs {
+		for _, rd := range e.readers {
+			r := rd.tx
 			if r <= tx || seen[r] {
 				continue
 			}
 			now, blk, err := s.valueAt(e, r)
-			if err != nil || blk >= 0 || now != e.readers[r] {
+			if err != nil || blk >= 0 || now != rd.v {
 				seen[r] = true
 				out = append(out, r)
 				s.conflict(e.key).Invalidations++
@@ -424,9 +471,11 @@ func (s *Store) Predict(tx int, keys ...Key) {
 		e.versions = append(e.versions, version{})
 		copy(e.versions[i+2:], e.versions[i+1:])
 		e.versions[i+1] = version{tx: tx}
+		s.grow(tx)
 		s.written[tx] = append(s.written[tx], k)
 	}
 	if len(keys) > 0 {
+		s.grow(tx)
 		s.pending[tx] = true
 	}
 }

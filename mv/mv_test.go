@@ -15,7 +15,9 @@ import (
 
 var acct = common.HexToAddress("0xaa")
 
-func slotKey(n int) Key { return Key{Kind: Slot, Addr: acct, Slot: common.BigToHash(uint256.NewInt(uint64(n)).ToBig())} }
+func slotKey(n int) Key {
+	return Key{Kind: Slot, Addr: acct, Slot: common.BigToHash(uint256.NewInt(uint64(n)).ToBig())}
+}
 
 // TestRuleScripts runs testdata/rule.txt: each command's output must equal
 // the "> " line that follows it.
@@ -58,12 +60,12 @@ func TestRuleScripts(t *testing.T) {
 				got = new(uint256.Int).SetBytes(v.Word[:]).Dec()
 			}
 		case "finish":
-			w := map[Key]Write{}
+			var w []KeyWrite
 			for _, kv := range f[2:] {
 				k, v, _ := strings.Cut(kv, "=")
 				n, _ := strconv.Atoi(k)
 				x, _ := strconv.Atoi(v)
-				w[slotKey(n)] = Write{Val: Value{Word: common.BigToHash(uint256.NewInt(uint64(x)).ToBig())}}
+				w = append(w, KeyWrite{slotKey(n), Write{Val: Value{Word: common.BigToHash(uint256.NewInt(uint64(x)).ToBig())}}})
 			}
 			inv := s.Finish(tx, w, nil)
 			if len(inv) == 0 {
@@ -88,8 +90,8 @@ func TestCreditsCommute(t *testing.T) {
 	base.SetAccount(acct, state.Account{Balance: *uint256.NewInt(100)})
 	s := New(base)
 	kb := Key{Kind: Balance, Addr: acct}
-	credit := func(v uint64) map[Key]Write {
-		return map[Key]Write{kb: {Val: Value{Balance: *uint256.NewInt(v)}, Credit: true}}
+	credit := func(v uint64) []KeyWrite {
+		return []KeyWrite{{kb, Write{Val: Value{Balance: *uint256.NewInt(v)}, Credit: true}}}
 	}
 	for tx := 0; tx < 3; tx++ {
 		if inv := s.Finish(tx, credit(10), nil); len(inv) != 0 {

@@ -44,26 +44,27 @@ func (s *Store) BlockHash(n uint64) (common.Hash, error) { return s.base.BlockHa
 
 // Writes converts one transaction's result into element writes and the
 // codes it deployed. A deferred coinbase fee becomes a credit.
-func Writes(tx int, res *chain.Result, coinbase common.Address) (map[Key]Write, map[common.Hash][]byte) {
-	w := make(map[Key]Write)
+func Writes(tx int, res *chain.Result, coinbase common.Address) ([]KeyWrite, map[common.Hash][]byte) {
+	w := make([]KeyWrite, 0, 2*len(res.Diff)+2)
+	put := func(k Key, x Write) { w = append(w, KeyWrite{k, x}) }
 	var codes map[common.Hash][]byte
 	for addr, ad := range res.Diff {
 		ka, kb := AccountKeys(addr)
 		kc := Key{Kind: Cleared, Addr: addr}
 		if ad.Deleted {
-			w[ka] = Write{Val: Value{CodeHash: state.EmptyCodeHash}}
-			w[kb] = Write{}
-			w[kc] = Write{Val: Value{Gen: uint64(tx) + 1}}
+			put(ka, Write{Val: Value{CodeHash: state.EmptyCodeHash}})
+			put(kb, Write{})
+			put(kc, Write{Val: Value{Gen: uint64(tx) + 1}})
 			continue
 		}
 		ch := ad.CodeHash
 		if ch == (common.Hash{}) {
 			ch = state.EmptyCodeHash
 		}
-		w[ka] = Write{Val: Value{Exists: true, Nonce: ad.Nonce, CodeHash: ch}}
-		w[kb] = Write{Val: Value{Balance: ad.Balance}}
+		put(ka, Write{Val: Value{Exists: true, Nonce: ad.Nonce, CodeHash: ch}})
+		put(kb, Write{Val: Value{Balance: ad.Balance}})
 		if ad.StorageCleared {
-			w[kc] = Write{Val: Value{Gen: uint64(tx) + 1}}
+			put(kc, Write{Val: Value{Gen: uint64(tx) + 1}})
 		}
 		if ad.CodeChanged {
 			if codes == nil {
@@ -72,13 +73,13 @@ func Writes(tx int, res *chain.Result, coinbase common.Address) (map[Key]Write, 
 			codes[ch] = ad.Code
 		}
 		for k, v := range ad.Storage {
-			w[Key{Kind: Slot, Addr: addr, Slot: k}] = Write{Val: Value{Word: v}}
+			put(Key{Kind: Slot, Addr: addr, Slot: k}, Write{Val: Value{Word: v}})
 		}
 	}
 	if res.CoinbaseFee != nil {
 		var amt uint256.Int
 		amt.Set(res.CoinbaseFee)
-		w[Key{Kind: Balance, Addr: coinbase}] = Write{Val: Value{Balance: amt}, Credit: true}
+		put(Key{Kind: Balance, Addr: coinbase}, Write{Val: Value{Balance: amt}, Credit: true})
 	}
 	return w, codes
 }
