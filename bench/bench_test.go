@@ -68,6 +68,7 @@ func TestVerifyCases(t *testing.T) {
 		if _, err := Verify(c, NewVelaRunner(c), g); err != nil {
 			t.Errorf("%s: %v", c.ID(), err)
 		}
+		g.Close()
 	}
 }
 
@@ -118,8 +119,9 @@ func hexs(b []byte) string {
 	return string(out)
 }
 
-// benchCase runs one case on each engine as sub-benchmarks "velarium" and
-// "geth", reporting Mgas/s. (Not interleaved: use velabench for ratios.)
+// benchCase runs one case on each engine as sub-benchmarks "velarium",
+// "geth" (warm StateDB) and "geth-fresh" (new StateDB per call), reporting
+// Mgas/s. (Not interleaved: use velabench for ratios.)
 func benchCase(b *testing.B, id string) {
 	c := findCase(b, id)
 	v := NewVelaRunner(c)
@@ -127,28 +129,29 @@ func benchCase(b *testing.B, id string) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer g.Close()
 	o, err := Verify(c, v, g)
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Run("velarium", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := v.Run(); err != nil {
-				b.Fatal(err)
+	for _, e := range []struct {
+		name string
+		run  func() error
+	}{
+		{"velarium", func() error { _, err := v.Run(); return err }},
+		{"geth", func() error { _, err := g.Run(); return err }},
+		{"geth-fresh", func() error { _, err := g.RunFresh(); return err }},
+	} {
+		b.Run(e.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := e.run(); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-		b.ReportMetric(float64(o.GasUsed)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mgas/s")
-	})
-	b.Run("geth", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := g.Run(); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.ReportMetric(float64(o.GasUsed)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mgas/s")
-	})
+			b.ReportMetric(float64(o.GasUsed)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mgas/s")
+		})
+	}
 }
 
 func BenchmarkSnailtracer(b *testing.B) { benchCase(b, "evm-benchmarks/snailtracer/benchmark") }

@@ -124,11 +124,21 @@ func gethBlockContext(cfg *params.ChainConfig, env *chain.BlockEnv, getHash vm.G
 	return ctx
 }
 
-// GethRunner executes a case with core.ApplyMessage on a go-ethereum
-// StateDB built from the case's alloc (as its state test runner does),
-// reusing one EVM and one StateDB: every call takes a snapshot, applies
-// the message and reverts to the snapshot, the way go-ethereum's own state
-// test benchmark (tests/state_test.go) runs a message repeatedly.
+// GethRunner executes a case with core.ApplyMessage on go-ethereum
+// StateDBs built from the case's alloc by tests.MakePreState (as its state
+// test runner does), two ways:
+//
+//   - Run ("geth", warm): one StateDB (hash scheme) and one EVM reused;
+//     every call takes a snapshot, applies the message and reverts, the way
+//     go-ethereum's own state test benchmark (tests/state_test.go) repeats a
+//     message. State objects stay cached in the StateDB between calls.
+//   - RunFresh ("geth-fresh"): a new StateDB per call (state.New over a
+//     path-scheme in-memory database: flat state reads, as a synced node),
+//     on one reused EVM; every account and slot is loaded from the
+//     database as a transaction touching it first in a block would.
+//
+// Velarium's chain.Apply is always "fresh": a new journaled State over the
+// immutable state.Mem per call.
 type GethRunner struct {
 	c     *Case
 	cfg   *params.ChainConfig
@@ -136,6 +146,10 @@ type GethRunner struct {
 	evm   *vm.EVM
 	msg   *core.Message
 	rules params.Rules
+
+	fst   *tests.StateTestState
+	froot common.Hash
+	fevm  *vm.EVM
 }
 
 func NewGethRunner(c *Case) (*GethRunner, error) {
@@ -148,7 +162,30 @@ func NewGethRunner(c *Case) (*GethRunner, error) {
 	evm := vm.NewEVM(ctx, st.StateDB, cfg, vm.Config{})
 	r := &GethRunner{c: c, cfg: cfg, sdb: st.StateDB, evm: evm, msg: GethMessage(c.Msg)}
 	r.rules = evm.GetRules()
+
+	fst := tests.MakePreState(rawdb.NewMemoryDatabase(), c.Alloc, false, rawdb.PathScheme)
+	r.fst = &fst
+	r.froot = fst.StateDB.IntermediateRoot(params.Rules{})
+	r.fevm = vm.NewEVM(ctx, fst.StateDB, cfg, vm.Config{})
 	return r, nil
+}
+
+// Close releases the path-scheme database.
+func (r *GethRunner) Close() {
+	if r.fst != nil {
+		r.fst.Close()
+		r.fst = nil
+	}
+}
+
+// RunFresh applies the message once on a new StateDB over the pre-state.
+func (r *GethRunner) RunFresh() (*core.ExecutionResult, error) {
+	sdb, err := gstate.New(r.froot, r.fst.StateDB.Database())
+	if err != nil {
+		return nil, err
+	}
+	r.fevm.StateDB = sdb
+	return core.ApplyMessage(r.fevm, r.msg, core.NewGasPool(r.c.Env.GasLimit))
 }
 
 // Run applies the message once and reverts the state.
@@ -191,6 +228,11 @@ func Verify(c *Case, v *VelaRunner, g *GethRunner) (*Outcome, error) {
 		return nil, fmt.Errorf("geth: %w", err)
 	}
 	var errs []error
+	if fr, err := g.RunFresh(); err != nil {
+		errs = append(errs, fmt.Errorf("geth fresh: %w", err))
+	} else if fr.UsedGas != gO.GasUsed || !bytes.Equal(fr.ReturnData, gO.Output) {
+		errs = append(errs, fmt.Errorf("geth fresh-state run differs from the warm one: gas %d vs %d", fr.UsedGas, gO.GasUsed))
+	}
 	if vo.GasUsed != gO.GasUsed {
 		errs = append(errs, fmt.Errorf("gas used: velarium %d, geth %d", vo.GasUsed, gO.GasUsed))
 	}

@@ -7,14 +7,16 @@ import (
 	"time"
 )
 
-// Engines, in the order of the [2] arrays below.
+// Engines, in the order of the engine slices below (single transactions
+// measure all three, blocks the first two).
 const (
-	Velarium = 0
-	Geth     = 1
+	Velarium  = 0
+	Geth      = 1 // single transactions: warm StateDB, snapshot/revert
+	GethFresh = 2 // single transactions: fresh StateDB per call
 )
 
 // EngineNames are the display names of the engines.
-var EngineNames = [2]string{"velarium", "geth"}
+var EngineNames = []string{"velarium", "geth", "geth-fresh"}
 
 // Timing is the measurement of one engine on one case.
 type Timing struct {
@@ -31,16 +33,18 @@ type Timing struct {
 	BytesPerOp  float64 `json:"bytesPerOp"`
 }
 
-// Pair is the interleaved measurement of both engines on one case.
+// Pair is the interleaved measurement of several engines on one case
+// (engine 0 is Velarium).
 type Pair struct {
-	T [2]*Timing
-	// Ratios are geth/velarium time per call of each round (each round
-	// runs both engines back to back): Velarium's throughput over geth's.
-	Ratios []float64
+	T []*Timing
+	// Ratios[i] (i > 0) are engine i's time per call over engine 0's in
+	// each round (every round runs all engines back to back): Velarium's
+	// throughput over engine i's.
+	Ratios [][]float64
 }
 
-// Ratio is the median of the per-round ratios.
-func (p *Pair) Ratio() float64 { return median(p.Ratios) }
+// Ratio is the median of the per-round ratios of engine i.
+func (p *Pair) Ratio(i int) float64 { return median(p.Ratios[i]) }
 
 // MeasureOptions control Interleave.
 type MeasureOptions struct {
@@ -66,43 +70,54 @@ func (o *MeasureOptions) defaults() MeasureOptions {
 	return r
 }
 
-// Interleave measures fns[Velarium] and fns[Geth] in alternating rounds in
-// this process: round r runs a batch of the first engine then a batch of
-// the second, the order swapping every round, so that noise from other
-// work on the machine hits both. A garbage collection runs before every
-// batch (outside the timing) so one engine's garbage is not collected on
-// the other's time.
-func Interleave(fns [2]func() error, o *MeasureOptions) (*Pair, error) {
+// roundOrder is the order of the engines in round r: rotated by r and
+// reversed every other cycle, so that every engine runs in every position
+// and right after every other one.
+func roundOrder(n, r int) []int {
+	order := make([]int, n)
+	for i := range order {
+		order[i] = (i + r) % n
+	}
+	if (r/n)%2 == 1 {
+		slices.Reverse(order)
+	}
+	return order
+}
+
+// Interleave measures the engines fns in alternating rounds in this
+// process: each round runs a batch of calls of every engine back to back,
+// in an order that changes every round (for two engines: V,G then G,V
+// ...), so that noise from other work on the machine hits all of them. A
+// garbage collection runs before every batch (outside the timing) so one
+// engine's garbage is not collected on another's time.
+func Interleave(fns []func() error, o *MeasureOptions) (*Pair, error) {
 	opt := o.defaults()
-	var est [2]float64
+	n := len(fns)
+	est := make([]float64, n)
 	// Warm up (caches, code analysis) and estimate the time per call.
 	for i, fn := range fns {
 		if err := fn(); err != nil {
 			return nil, err
 		}
-		n := 0
+		k := 0
 		start := time.Now()
-		for n < 3 || (time.Since(start) < opt.Target/10 && n < 1000) {
+		for k < 1 || (time.Since(start) < opt.Target/10 && k < 1000) {
 			if err := fn(); err != nil {
 				return nil, err
 			}
-			n++
+			k++
 		}
-		est[i] = float64(time.Since(start).Nanoseconds()) / float64(n)
+		est[i] = float64(time.Since(start).Nanoseconds()) / float64(k)
 	}
-	p := &Pair{}
+	p := &Pair{T: make([]*Timing, n), Ratios: make([][]float64, n)}
 	for i := range fns {
 		iters := int(float64(opt.Target.Nanoseconds()) / max(est[i], 1))
 		iters = max(1, min(iters, opt.MaxIters))
 		p.T[i] = &Timing{Iters: iters}
 	}
+	ns := make([]float64, n)
 	for r := 0; r < opt.Count; r++ {
-		order := [2]int{Velarium, Geth}
-		if r%2 == 1 {
-			order = [2]int{Geth, Velarium}
-		}
-		var ns [2]float64
-		for _, i := range order {
+		for _, i := range roundOrder(n, r) {
 			runtime.GC()
 			t := p.T[i]
 			start := time.Now()
@@ -114,13 +129,14 @@ func Interleave(fns [2]func() error, o *MeasureOptions) (*Pair, error) {
 			ns[i] = float64(time.Since(start).Nanoseconds()) / float64(t.Iters)
 			t.NsPerOp = append(t.NsPerOp, ns[i])
 		}
-		p.Ratios = append(p.Ratios, ns[Geth]/ns[Velarium])
+		for i := 1; i < n; i++ {
+			p.Ratios[i] = append(p.Ratios[i], ns[i]/ns[0])
+		}
 	}
 	for i, fn := range fns {
 		t := p.T[i]
 		t.Median, t.Min = median(t.NsPerOp), slices.Min(t.NsPerOp)
-		n := max(1, min(t.Iters, 200))
-		a, b, err := allocs(fn, n)
+		a, b, err := allocs(fn, max(1, min(t.Iters, 200)))
 		if err != nil {
 			return nil, err
 		}

@@ -36,14 +36,20 @@ type CaseResult struct {
 	Status  uint64 `json:"status"`
 	// Error is set when the engines disagree or a run fails; the case is
 	// then not timed.
-	Error    string      `json:"error,omitempty"`
-	Velarium *SideResult `json:"velarium,omitempty"`
-	Geth     *SideResult `json:"geth,omitempty"`
-	// Ratio is Velarium's throughput over geth's: the median over rounds
-	// of geth's time per call divided by Velarium's in the same round.
+	Error     string      `json:"error,omitempty"`
+	Velarium  *SideResult `json:"velarium,omitempty"`
+	Geth      *SideResult `json:"geth,omitempty"`      // warm StateDB
+	GethFresh *SideResult `json:"gethFresh,omitempty"` // fresh StateDB per call
+	// Ratio is Velarium's throughput over geth's (warm): the median over
+	// rounds of geth's time per call divided by Velarium's in the same
+	// round; RatioMin and RatioMax are the extreme rounds.
 	Ratio    float64 `json:"ratio"`
 	RatioMin float64 `json:"ratioMin"`
 	RatioMax float64 `json:"ratioMax"`
+	// RatioFresh is the same against geth-fresh.
+	RatioFresh    float64 `json:"ratioFresh"`
+	RatioFreshMin float64 `json:"ratioFreshMin"`
+	RatioFreshMax float64 `json:"ratioFreshMax"`
 }
 
 // ID is "suite/name".
@@ -84,60 +90,19 @@ func RunEVMSuite(cases []*Case, o *EVMOptions) *EVMSuiteResult {
 		logw = io.Discard
 	}
 	out := &EVMSuiteResult{}
-	var profs [2][]*profile.Profile
+	var profs [2][]*profile.Profile // Velarium and geth (warm)
 	for _, c := range cases {
 		if o.Filter != nil && !o.Filter.MatchString(c.ID()) {
 			continue
 		}
-		r := &CaseResult{Suite: c.Suite, Name: c.Name, Note: c.Note, Ratio: math.NaN()}
+		r := &CaseResult{Suite: c.Suite, Name: c.Name, Note: c.Note, Ratio: math.NaN(), RatioFresh: math.NaN()}
 		out.Cases = append(out.Cases, r)
-		v := NewVelaRunner(c)
-		g, err := NewGethRunner(c)
-		if err != nil {
-			r.Error = err.Error()
-			fmt.Fprintf(logw, "%-55s ERROR %v\n", c.ID(), err)
-			continue
-		}
-		oc, err := Verify(c, v, g)
-		if oc != nil {
-			r.GasUsed, r.Status = oc.GasUsed, oc.Status
-		}
-		if err != nil {
-			r.Error = err.Error()
-			fmt.Fprintf(logw, "%-55s MISMATCH %v\n", c.ID(), err)
-			continue
-		}
-		fns := [2]func() error{
-			func() error { _, err := v.Run(); return err },
-			func() error { _, err := g.Run(); return err },
-		}
-		p, err := Interleave(fns, &o.Measure)
-		if err != nil {
-			r.Error = err.Error()
-			fmt.Fprintf(logw, "%-55s ERROR %v\n", c.ID(), err)
-			continue
-		}
-		r.Velarium, r.Geth = sideResult(p.T[Velarium], r.GasUsed), sideResult(p.T[Geth], r.GasUsed)
-		r.Ratio = p.Ratio()
-		r.RatioMin, r.RatioMax = minMax(p.Ratios)
-		if o.ProfileDir != "" {
-			for i, side := range []*SideResult{r.Velarium, r.Geth} {
-				if i == Geth && !o.ProfileGeth {
-					continue
-				}
-				path := filepath.Join(o.ProfileDir, fileName(c.ID())+"."+EngineNames[i]+".pprof")
-				s, prof, err := ProfileRun(fns[i], o.ProfileTime, path, 3)
-				if err != nil {
-					fmt.Fprintf(logw, "%-55s profile %s: %v\n", c.ID(), EngineNames[i], err)
-					continue
-				}
-				side.Profile = s
-				profs[i] = append(profs[i], prof)
+		ps := runCase(c, r, o, logw)
+		for i, p := range ps {
+			if p != nil {
+				profs[i] = append(profs[i], p)
 			}
 		}
-		fmt.Fprintf(logw, "%-55s gas %11d  velarium %12s %8.1f Mgas/s  geth %12s %8.1f Mgas/s  ratio %.2f [%.2f-%.2f]\n",
-			c.ID(), r.GasUsed, fmtNs(r.Velarium.NsPerOp), r.Velarium.MgasPerSec, fmtNs(r.Geth.NsPerOp), r.Geth.MgasPerSec,
-			r.Ratio, r.RatioMin, r.RatioMax)
 	}
 	for i := range profs {
 		if len(profs[i]) == 0 {
@@ -156,6 +121,62 @@ func RunEVMSuite(cases []*Case, o *EVMOptions) *EVMSuiteResult {
 		}
 	}
 	return out
+}
+
+// runCase verifies and measures one case into r and returns the CPU
+// profiles taken (Velarium, geth), nil where none.
+func runCase(c *Case, r *CaseResult, o *EVMOptions, logw io.Writer) (profs [2]*profile.Profile) {
+	v := NewVelaRunner(c)
+	g, err := NewGethRunner(c)
+	if err != nil {
+		r.Error = err.Error()
+		fmt.Fprintf(logw, "%-55s ERROR %v\n", c.ID(), err)
+		return profs
+	}
+	defer g.Close()
+	oc, err := Verify(c, v, g)
+	if oc != nil {
+		r.GasUsed, r.Status = oc.GasUsed, oc.Status
+	}
+	if err != nil {
+		r.Error = err.Error()
+		fmt.Fprintf(logw, "%-55s MISMATCH %v\n", c.ID(), err)
+		return profs
+	}
+	fns := []func() error{
+		func() error { _, err := v.Run(); return err },
+		func() error { _, err := g.Run(); return err },
+		func() error { _, err := g.RunFresh(); return err },
+	}
+	p, err := Interleave(fns, &o.Measure)
+	if err != nil {
+		r.Error = err.Error()
+		fmt.Fprintf(logw, "%-55s ERROR %v\n", c.ID(), err)
+		return profs
+	}
+	r.Velarium, r.Geth, r.GethFresh = sideResult(p.T[Velarium], r.GasUsed), sideResult(p.T[Geth], r.GasUsed), sideResult(p.T[GethFresh], r.GasUsed)
+	r.Ratio, r.RatioFresh = p.Ratio(Geth), p.Ratio(GethFresh)
+	r.RatioMin, r.RatioMax = minMax(p.Ratios[Geth])
+	r.RatioFreshMin, r.RatioFreshMax = minMax(p.Ratios[GethFresh])
+	if o.ProfileDir != "" {
+		for i, side := range []*SideResult{r.Velarium, r.Geth} {
+			if i == Geth && !o.ProfileGeth {
+				continue
+			}
+			path := filepath.Join(o.ProfileDir, fileName(c.ID())+"."+EngineNames[i]+".pprof")
+			s, prof, err := ProfileRun(fns[i], o.ProfileTime, path, 3)
+			if err != nil {
+				fmt.Fprintf(logw, "%-55s profile %s: %v\n", c.ID(), EngineNames[i], err)
+				continue
+			}
+			side.Profile = s
+			profs[i] = prof
+		}
+	}
+	fmt.Fprintf(logw, "%-50s gas %11d  velarium %11s %7.1f Mgas/s  geth %11s %7.1f Mgas/s  ratio %.2f [%.2f-%.2f]  geth-fresh %11s ratio %.2f\n",
+		c.ID(), r.GasUsed, fmtNs(r.Velarium.NsPerOp), r.Velarium.MgasPerSec, fmtNs(r.Geth.NsPerOp), r.Geth.MgasPerSec,
+		r.Ratio, r.RatioMin, r.RatioMax, fmtNs(r.GethFresh.NsPerOp), r.RatioFresh)
+	return profs
 }
 
 func minMax(xs []float64) (float64, float64) {
@@ -267,11 +288,11 @@ func RunBlockSuite(dir string, o *BlockOptions) (*BlockSuiteResult, error) {
 			b.Close()
 			continue
 		}
-		exec := [2]func() error{
+		exec := []func() error{
 			func() error { _, err := b.VelaExec(); return err },
 			func() error { _, err := b.GethExec(); return err },
 		}
-		e2e := [2]func() error{
+		e2e := []func() error{
 			func() error { _, err := b.VelaE2E(l); return err },
 			func() error { _, err := b.GethE2E(); return err },
 		}
@@ -284,8 +305,8 @@ func RunBlockSuite(dir string, o *BlockOptions) (*BlockSuiteResult, error) {
 					r.Exec[i] = sideResult(p.T[i], b.GasUsed)
 					r.E2E[i] = sideResult(q.T[i], b.GasUsed)
 				}
-				r.Ratio, r.RatioE2E = p.Ratio(), q.Ratio()
-				r.RatioMin, r.RatioMax = minMax(p.Ratios)
+				r.Ratio, r.RatioE2E = p.Ratio(Geth), q.Ratio(Geth)
+				r.RatioMin, r.RatioMax = minMax(p.Ratios[Geth])
 			}
 		}
 		b.Close()

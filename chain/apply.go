@@ -200,6 +200,9 @@ func (x *Exec) load() error {
 	if err := x.st.LoadCode(m.From); err != nil {
 		return err
 	}
+	if err := x.st.ObserveBalance(m.From); err != nil { // the funds check
+		return err
+	}
 	if m.To != nil {
 		if err := x.st.LoadCode(*m.To); err != nil {
 			return err
@@ -484,6 +487,9 @@ func (x *Exec) finish() error {
 	if x.cfg.DeferCoinbase && !fee.IsZero() && !st.Cached(cb) {
 		deferred = fee
 	} else if err := st.Load(cb); err != nil {
+		return err
+	}
+	if err := st.PrepareDiff(); err != nil { // EIP-161 emptiness checks
 		return err
 	}
 	st.AddBalance(m.From, back)

@@ -833,6 +833,18 @@ func (e *EVM) opCall(f *frame, op byte) (int, error) {
 	if err := e.loadCallTarget(addr); err != nil {
 		return actWait, err
 	}
+	if (kind == kCall || kind == kCallCode) && !value.IsZero() {
+		// The value check reads the caller's balance; the new-account
+		// surcharge may need the target's (EIP-161 emptiness).
+		if err := s.ObserveBalance(f.address); err != nil {
+			return actWait, err
+		}
+		if kind == kCall && r.EIP158 {
+			if err := s.PrepareEmptyCheck(addr); err != nil {
+				return actWait, err
+			}
+		}
+	}
 	end := uint64(0)
 	if inSize > 0 {
 		end = inOff + inSize
@@ -955,6 +967,11 @@ func (e *EVM) opCreate(f *frame, op byte) (int, error) {
 	if err := s.Load(addr); err != nil {
 		return actWait, err
 	}
+	if !st.back(0).IsZero() {
+		if err := s.ObserveBalance(f.address); err != nil { // the value check
+			return actWait, err
+		}
+	}
 	value := *st.back(0)
 	f.gas -= cost
 	f.mem.resize(o, n)
@@ -1001,8 +1018,13 @@ func (e *EVM) opSelfdestruct(f *frame) (int, error) {
 	if err := s.Load(ben); err != nil {
 		return actWait, err
 	}
-	if err := s.Load(f.address); err != nil {
+	if err := s.ObserveBalance(f.address); err != nil {
 		return actWait, err
+	}
+	if r.EIP158 {
+		if err := s.PrepareEmptyCheck(ben); err != nil {
+			return actWait, err
+		}
 	}
 	self := s.loaded(f.address)
 	ba := s.loaded(ben)

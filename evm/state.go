@@ -23,7 +23,8 @@ type slotKey struct {
 type account struct {
 	exists   bool
 	nonce    uint64
-	balance  uint256.Int
+	balance  uint256.Int // with balLazy: the credits made so far
+	balLazy  bool        // balance not observed (LazySource): only credits known
 	codeHash common.Hash
 	code     []byte
 	codeOK   bool                        // code loaded (or known empty)
@@ -37,8 +38,20 @@ type account struct {
 	codeSet  bool                        // code changed
 }
 
+func (a *account) noCode() bool {
+	return a.codeHash == state.EmptyCodeHash || a.codeHash == (common.Hash{})
+}
+
+// needsBalanceForEmpty reports whether empty() needs an observed balance.
+func (a *account) needsBalanceForEmpty() bool {
+	return a.balLazy && a.nonce == 0 && a.noCode() && a.balance.IsZero()
+}
+
 func (a *account) empty() bool {
-	return a.nonce == 0 && a.balance.IsZero() && (a.codeHash == state.EmptyCodeHash || a.codeHash == (common.Hash{}))
+	if a.needsBalanceForEmpty() {
+		panic("evm: emptiness of an account whose balance was not observed")
+	}
+	return a.nonce == 0 && a.balance.IsZero() && a.noCode()
 }
 
 type jkind uint8
@@ -58,14 +71,15 @@ const (
 )
 
 type jentry struct {
-	kind    jkind
-	addr    common.Address
-	key     common.Hash
-	prev    common.Hash
-	had     bool
-	prevU64 uint64
-	prevBal uint256.Int
-	prevAcc *account
+	kind     jkind
+	prevLazy bool
+	addr     common.Address
+	key      common.Hash
+	prev     common.Hash
+	had      bool
+	prevU64  uint64
+	prevBal  uint256.Int
+	prevAcc  *account
 }
 
 // State is the journaled state of one transaction over a state.Source.
@@ -74,6 +88,7 @@ type jentry struct {
 // so the caller can retry the same operation later. Not safe for concurrent use.
 type State struct {
 	src       state.Source
+	lazy      state.LazySource // src, when it can defer balance reads
 	accounts  map[common.Address]*account
 	journal   []jentry
 	warmAddrs map[common.Address]struct{}
@@ -86,8 +101,10 @@ type State struct {
 
 // NewState returns an empty transaction state reading from src.
 func NewState(src state.Source) *State {
+	lazy, _ := src.(state.LazySource)
 	return &State{
 		src:       src,
+		lazy:      lazy,
 		accounts:  make(map[common.Address]*account, 8),
 		journal:   make([]jentry, 0, 32),
 		warmAddrs: make(map[common.Address]struct{}, 32),
@@ -99,11 +116,22 @@ func (s *State) acct(addr common.Address) (*account, error) {
 	if a, ok := s.accounts[addr]; ok {
 		return a, nil
 	}
-	info, exists, err := s.src.Account(addr)
+	var info state.Account
+	var exists bool
+	known := true
+	var err error
+	if s.lazy != nil {
+		info, exists, known, err = s.lazy.AccountLazy(addr)
+	} else {
+		info, exists, err = s.src.Account(addr)
+	}
 	if err != nil {
 		return nil, err
 	}
-	a := &account{exists: exists, nonce: info.Nonce, balance: info.Balance, codeHash: info.CodeHash}
+	a := &account{exists: exists, nonce: info.Nonce, balance: info.Balance, codeHash: info.CodeHash, balLazy: !known}
+	if !known {
+		a.balance.Clear()
+	}
 	if !exists || a.codeHash == (common.Hash{}) {
 		a.codeHash = state.EmptyCodeHash
 	}
@@ -130,6 +158,57 @@ func (s *State) loaded(addr common.Address) *account {
 	return a
 }
 
+// observe reads the balance of a lazily loaded account, keeping the
+// credits made so far. Like a load, it may return state.ErrNotReady, so
+// callers observe before they change anything.
+func (s *State) observe(addr common.Address, a *account) error {
+	if !a.balLazy {
+		return nil
+	}
+	v, err := s.lazy.ObserveBalance(addr)
+	if err != nil {
+		return err
+	}
+	a.balance.Add(&a.balance, &v)
+	a.balLazy = false
+	return nil
+}
+
+// ObserveBalance makes sure the balance of addr is known (not only its
+// credits); it may suspend like Load.
+func (s *State) ObserveBalance(addr common.Address) error {
+	a, err := s.acct(addr)
+	if err != nil {
+		return err
+	}
+	return s.observe(addr, a)
+}
+
+// PrepareEmptyCheck observes the balance of addr if deciding whether it is
+// empty (EIP-161) needs it.
+func (s *State) PrepareEmptyCheck(addr common.Address) error {
+	a, err := s.acct(addr)
+	if err != nil {
+		return err
+	}
+	if a.needsBalanceForEmpty() {
+		return s.observe(addr, a)
+	}
+	return nil
+}
+
+// PrepareDiff observes every balance that Diff's EIP-161 checks need.
+func (s *State) PrepareDiff() error {
+	for addr, a := range s.accounts {
+		if a.needsBalanceForEmpty() {
+			if err := s.observe(addr, a); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // Exist reports whether addr exists.
 func (s *State) Exist(addr common.Address) (bool, error) {
 	a, err := s.acct(addr)
@@ -145,6 +224,11 @@ func (s *State) Empty(addr common.Address) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	if a.needsBalanceForEmpty() {
+		if err := s.observe(addr, a); err != nil {
+			return false, err
+		}
+	}
 	return !a.exists || a.empty(), nil
 }
 
@@ -152,6 +236,9 @@ func (s *State) Empty(addr common.Address) (bool, error) {
 func (s *State) Balance(addr common.Address) (*uint256.Int, error) {
 	a, err := s.acct(addr)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.observe(addr, a); err != nil {
 		return nil, err
 	}
 	return &a.balance, nil
@@ -273,8 +360,8 @@ func (s *State) AddBalance(addr common.Address, v *uint256.Int) {
 	if v.IsZero() {
 		return
 	}
-	s.journal = append(s.journal, jentry{kind: jBalance, addr: addr, prevBal: a.balance})
-	a.balance.Add(&a.balance, v)
+	s.journal = append(s.journal, jentry{kind: jBalance, addr: addr, prevBal: a.balance, prevLazy: a.balLazy})
+	a.balance.Add(&a.balance, v) // with balLazy, a credit
 	a.modified = true
 }
 
@@ -286,6 +373,9 @@ func (s *State) SubBalance(addr common.Address, v *uint256.Int) {
 	if v.IsZero() {
 		return
 	}
+	if a.balLazy {
+		panic("evm: debit of an account whose balance was not observed: " + addr.Hex())
+	}
 	s.journal = append(s.journal, jentry{kind: jBalance, addr: addr, prevBal: a.balance})
 	a.balance.Sub(&a.balance, v)
 	a.modified = true
@@ -296,8 +386,9 @@ func (s *State) SetBalance(addr common.Address, v *uint256.Int) {
 	a := s.loaded(addr)
 	s.ensureExists(addr, a)
 	s.touch(addr, a)
-	s.journal = append(s.journal, jentry{kind: jBalance, addr: addr, prevBal: a.balance})
+	s.journal = append(s.journal, jentry{kind: jBalance, addr: addr, prevBal: a.balance, prevLazy: a.balLazy})
 	a.balance = *v
+	a.balLazy = false
 	a.modified = true
 }
 
@@ -360,6 +451,7 @@ func (s *State) SelfDestruct(addr common.Address) {
 	s.journal = append(s.journal, jentry{kind: jAccount, addr: addr, prevAcc: &cp})
 	a.destruct = true
 	a.balance.Clear()
+	a.balLazy = false
 	a.modified = true
 }
 
@@ -466,7 +558,11 @@ func (s *State) RevertTo(id int) {
 		e := &s.journal[i]
 		switch e.kind {
 		case jBalance:
-			s.accounts[e.addr].balance = e.prevBal
+			// Undoing a credit made before the balance was observed also
+			// forgets the observation (it is read again if needed).
+			a := s.accounts[e.addr]
+			a.balance = e.prevBal
+			a.balLazy = e.prevLazy
 		case jNonce:
 			s.accounts[e.addr].nonce = e.prevU64
 		case jCode, jAccount:
@@ -524,7 +620,7 @@ func (s *State) Diff(eip161 bool) state.Diff {
 		if !a.exists {
 			continue
 		}
-		ad := &state.AccountDiff{Nonce: a.nonce, Balance: a.balance, CodeHash: a.codeHash, StorageCleared: a.fresh}
+		ad := &state.AccountDiff{Nonce: a.nonce, Balance: a.balance, BalanceDelta: a.balLazy, CodeHash: a.codeHash, StorageCleared: a.fresh}
 		if a.codeSet {
 			ad.Code, ad.CodeChanged = a.code, true
 		}

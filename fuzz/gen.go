@@ -1030,6 +1030,75 @@ func (g *gen) program(depth, n int) []byte {
 	return a.bytes()
 }
 
+// driver generates a program that calls other code a few times and records
+// what each call did (success, return data size and first word, gas left)
+// in its own storage, so that a failure in a callee does not end the
+// transaction and differences in gas accounting show in the state root.
+func (g *gen) driver() []byte {
+	r := g.r
+	a := &asm{}
+	for i := range uint64(2 + r.intn(6)) {
+		if r.done() {
+			break
+		}
+		if r.chance(1, 4) {
+			g.snippet(a, 0)
+		}
+		op := []byte{opCALL, opCALL, opCALL, opCALLCODE, opDELEGATECALL, opSTATICCALL}[r.intn(6)]
+		if !g.avail(op) {
+			op = opCALL
+		}
+		if r.chance(1, 2) {
+			g.value(a)
+			a.push(0)
+			g.op(a, opMSTORE)
+		}
+		a.push(32) // ret size
+		a.push(0)  // ret offset
+		g.length(a)
+		a.push(0) // args offset
+		if op == opCALL || op == opCALLCODE {
+			a.push([]uint64{0, 0, 0, 1, 1000}[r.intn(5)])
+		}
+		switch r.intn(8) {
+		case 0:
+			g.address(a)
+		case 1:
+			a.pushU(new(uint256.Int).SetBytes(precompileAddrs[r.intn(len(precompileAddrs))].Bytes()))
+		default:
+			a.pushU(new(uint256.Int).SetBytes(ContractAddrs[1+r.intn(len(ContractAddrs)-1)].Bytes()))
+		}
+		g.gasArg(a)
+		g.op(a, op)
+		a.push(0x10 + i)
+		g.op(a, opSSTORE)
+		if r.chance(1, 2) {
+			g.op(a, opRETDATASIZE)
+			a.push(0x20 + i)
+			g.op(a, opSSTORE)
+		}
+		if r.chance(2, 3) {
+			g.op(a, opGAS)
+			a.push(0x30 + i)
+			g.op(a, opSSTORE)
+		}
+		if r.chance(1, 3) {
+			a.push(0)
+			g.op(a, opMLOAD)
+			a.push(0x40 + i)
+			g.op(a, opSSTORE)
+		}
+	}
+	if r.chance(1, 2) {
+		a.push(32)
+		a.push(0)
+		g.op(a, opRETURN)
+	} else {
+		g.terminator(a, 0)
+	}
+	return a.bytes()
+}
+
 // Forks is the forks cases are generated for, oldest first.
 var Forks = []fork.ID{
 	fork.Frontier, fork.Homestead, fork.TangerineWhistle, fork.SpuriousDragon, fork.Byzantium,
@@ -1053,6 +1122,11 @@ func Generate(data []byte) *Case {
 	// Environment.
 	e := &c.Env
 	e.Coinbase = CoinbaseAddr
+	if r.chance(1, 8) {
+		// The coinbase is a contract (which may self-destruct), the sender,
+		// an empty account or a precompile.
+		e.Coinbase = []common.Address{ContractAddrs[0], ContractAddrs[1], SenderAddr, EmptyAddrs[0], precompileAddrs[2], DelegatedAddr}[r.intn(6)]
+	}
 	g.number = []uint64{1, 2, 256, 257, 1000, 1 << 20}[r.intn(6)]
 	e.Number = g.number
 	e.Time = 1000 + uint64(r.byte())
@@ -1106,7 +1180,11 @@ func Generate(data []byte) *Case {
 	for i := range ncontracts {
 		acc := Account{Address: ContractAddrs[i], Nonce: contractNonce[i]}
 		acc.Balance.SetUint64([]uint64{0, 1, 1e18, uint64(r.byte())}[r.intn(4)])
-		acc.Code = g.program(0, 24)
+		if (i == 0 && r.chance(1, 2)) || r.chance(1, 8) {
+			acc.Code = g.driver()
+		} else {
+			acc.Code = g.program(0, 24)
+		}
 		if n := r.intn(4); n > 0 {
 			acc.Storage = make(map[common.Hash]common.Hash)
 			for range n {

@@ -29,6 +29,31 @@ func (s *Store) ReadAccount(tx int, addr common.Address) (state.Account, bool, i
 	return state.Account{Nonce: a.Nonce, Balance: b.Balance, CodeHash: a.CodeHash}, exists, -1, nil
 }
 
+// ReadAccountLazy reads an account's nonce, code and existence for tx,
+// leaving its balance unread (balanceKnown false) when the account exists;
+// ObserveBalance reads it if the transaction needs it. Credits to a
+// balance nobody observes then never conflict.
+func (s *Store) ReadAccountLazy(tx int, addr common.Address) (state.Account, bool, bool, int, error) {
+	ka, _ := AccountKeys(addr)
+	a, blk, err := s.Read(tx, ka)
+	if err != nil || blk >= 0 {
+		return state.Account{}, false, false, blk, err
+	}
+	if !a.Exists {
+		// Existence may come from credits alone: read the balance too.
+		acct, ok, blk, err := s.ReadAccount(tx, addr)
+		return acct, ok, true, blk, err
+	}
+	return state.Account{Nonce: a.Nonce, CodeHash: a.CodeHash}, true, false, -1, nil
+}
+
+// ObserveBalance reads the balance of addr for tx.
+func (s *Store) ObserveBalance(tx int, addr common.Address) (uint256.Int, int, error) {
+	_, kb := AccountKeys(addr)
+	b, blk, err := s.Read(tx, kb)
+	return b.Balance, blk, err
+}
+
 // ReadSlot reads a storage slot for tx (registering on the slot and on the
 // account's storage-reset element).
 func (s *Store) ReadSlot(tx int, addr common.Address, slot common.Hash) (common.Hash, int, error) {
@@ -62,7 +87,12 @@ func Writes(tx int, res *chain.Result, coinbase common.Address) ([]KeyWrite, map
 			ch = state.EmptyCodeHash
 		}
 		put(ka, Write{Val: Value{Exists: true, Nonce: ad.Nonce, CodeHash: ch}})
-		put(kb, Write{Val: Value{Balance: ad.Balance}})
+		switch {
+		case !ad.BalanceDelta:
+			put(kb, Write{Val: Value{Balance: ad.Balance}})
+		case !ad.Balance.IsZero():
+			put(kb, Write{Val: Value{Balance: ad.Balance}, Credit: true})
+		}
 		if ad.StorageCleared {
 			put(kc, Write{Val: Value{Gen: uint64(tx) + 1}})
 		}
@@ -155,15 +185,11 @@ func (s *Store) finalAccount(addr common.Address, at int) (state.Account, bool, 
 }
 
 // PredictMessage declares the writes a transaction certainly makes: its
-// sender's nonce and balance and, for a value transfer, the recipient's
-// balance and account. This is the first layer of concurrency control:
-// structure known before execution.
+// sender's nonce and balance. This is the first layer of concurrency
+// control, structure known before execution: a later transaction of the
+// same sender waits for this one instead of speculating on a stale nonce.
+// (A value transfer's recipient is not predicted: its credit commutes.)
 func (s *Store) PredictMessage(tx int, m *chain.Message) {
 	ka, kb := AccountKeys(m.From)
-	keys := []Key{ka, kb}
-	if m.To != nil && !m.Value.IsZero() {
-		ta, tb := AccountKeys(*m.To)
-		keys = append(keys, ta, tb)
-	}
-	s.Predict(tx, keys...)
+	s.Predict(tx, ka, kb)
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/holiman/uint256"
 	"github.com/velarium/velarium/chain"
 	"github.com/velarium/velarium/fork"
 	"github.com/velarium/velarium/mv"
@@ -66,6 +67,34 @@ func (v *view) Account(addr common.Address) (state.Account, bool, error) {
 		return a, ok, state.ErrNotReady
 	}
 	return a, ok, err
+}
+
+func (v *view) AccountLazy(addr common.Address) (state.Account, bool, bool, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if !v.sc.Current(v.tx, v.inc) {
+		return state.Account{}, false, false, errStale
+	}
+	a, ok, known, blk, err := v.s.ReadAccountLazy(v.tx, addr)
+	if blk >= 0 {
+		v.blocker = blk
+		return a, ok, known, state.ErrNotReady
+	}
+	return a, ok, known, err
+}
+
+func (v *view) ObserveBalance(addr common.Address) (uint256.Int, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if !v.sc.Current(v.tx, v.inc) {
+		return uint256.Int{}, errStale
+	}
+	b, blk, err := v.s.ObserveBalance(v.tx, addr)
+	if blk >= 0 {
+		v.blocker = blk
+		return b, state.ErrNotReady
+	}
+	return b, err
 }
 
 func (v *view) Code(addr common.Address, h common.Hash) ([]byte, error) {

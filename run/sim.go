@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/holiman/uint256"
 	"github.com/velarium/velarium/chain"
 	"github.com/velarium/velarium/evm"
 	"github.com/velarium/velarium/fork"
@@ -142,6 +143,34 @@ func (v *simView) Account(addr common.Address) (state.Account, bool, error) {
 	ka, kb := mv.AccountKeys(addr)
 	v.read(ka, kb)
 	return a, ok, err
+}
+
+func (v *simView) AccountLazy(addr common.Address) (state.Account, bool, bool, error) {
+	v.run.meter.work += v.run.meter.m.Access
+	a, ok, known, blk, err := v.s.ReadAccountLazy(v.run.tx, addr)
+	if blk >= 0 {
+		v.run.blocker = blk
+		return a, ok, known, state.ErrNotReady
+	}
+	ka, kb := mv.AccountKeys(addr)
+	if known {
+		v.read(ka, kb)
+	} else {
+		v.read(ka)
+	}
+	return a, ok, known, err
+}
+
+func (v *simView) ObserveBalance(addr common.Address) (uint256.Int, error) {
+	v.run.meter.work += v.run.meter.m.Access
+	b, blk, err := v.s.ObserveBalance(v.run.tx, addr)
+	if blk >= 0 {
+		v.run.blocker = blk
+		return b, state.ErrNotReady
+	}
+	_, kb := mv.AccountKeys(addr)
+	v.read(kb)
+	return b, err
 }
 
 func (v *simView) Code(addr common.Address, h common.Hash) ([]byte, error) {

@@ -236,7 +236,11 @@ func (m *Mem) Apply(d Diff) {
 		}
 		a := m.writable(addr, true)
 		a.acct.Nonce = ad.Nonce
-		a.acct.Balance = ad.Balance
+		if ad.BalanceDelta {
+			a.acct.Balance.Add(&a.acct.Balance, &ad.Balance)
+		} else {
+			a.acct.Balance = ad.Balance
+		}
 		a.acct.CodeHash = normCodeHash(ad.CodeHash)
 		if ad.CodeChanged {
 			a.acct.CodeHash = m.AddCode(ad.Code)

@@ -66,6 +66,7 @@ func (o *Overlay) BlockHash(n uint64) (common.Hash, error) { return o.base.Block
 func (o *Overlay) Apply(d Diff) {
 	for addr, ad := range d {
 		a := o.accts[addr]
+		inOverlay := a != nil
 		if a == nil {
 			a = &ovAccount{}
 			o.accts[addr] = a
@@ -78,10 +79,25 @@ func (o *Overlay) Apply(d Diff) {
 			a.codeSet, a.code = false, nil
 			continue
 		}
+		bal := ad.Balance
+		if ad.BalanceDelta {
+			// Only parallel executors' per-transaction diffs carry deltas;
+			// the current balance is the overlay's or the base's.
+			var cur Account
+			switch {
+			case inOverlay:
+				cur = a.acct // zero when deleted
+			default:
+				if b, ok, err := o.base.Account(addr); err == nil && ok {
+					cur = b
+				}
+			}
+			bal.Add(&cur.Balance, &ad.Balance)
+		}
 		if a.deleted {
 			a.deleted = false
 		}
-		a.acct = Account{Nonce: ad.Nonce, Balance: ad.Balance, CodeHash: ad.CodeHash}
+		a.acct = Account{Nonce: ad.Nonce, Balance: bal, CodeHash: ad.CodeHash}
 		if ad.CodeChanged {
 			a.codeSet, a.code = true, ad.Code
 			o.codes[ad.CodeHash] = ad.Code

@@ -41,11 +41,29 @@ type Source interface {
 	BlockHash(n uint64) (common.Hash, error)
 }
 
+// LazySource is a Source that can leave an account's balance unread until
+// the transaction observes it, so that credits (value transfers into an
+// account) commute instead of conflicting. Parallel executors implement it;
+// the EVM then reports credits to never-observed balances as deltas.
+type LazySource interface {
+	Source
+	// AccountLazy is Account, but when balanceKnown is false the balance
+	// was not read (Account.Balance is meaningless) and ObserveBalance must
+	// be called before the transaction uses it.
+	AccountLazy(addr common.Address) (acct Account, exists, balanceKnown bool, err error)
+	// ObserveBalance reads the balance of addr.
+	ObserveBalance(addr common.Address) (uint256.Int, error)
+}
+
 // AccountDiff is what one transaction (or block) did to one account.
 type AccountDiff struct {
-	Nonce    uint64
-	Balance  uint256.Int
-	CodeHash common.Hash
+	Nonce   uint64
+	Balance uint256.Int
+	// BalanceDelta: Balance is an amount added to the balance the account
+	// had before the transaction, which the transaction never observed
+	// (only from a LazySource).
+	BalanceDelta bool
+	CodeHash     common.Hash
 	// Code is set when the code changed (creation or EIP-7702 delegation).
 	Code        []byte
 	CodeChanged bool

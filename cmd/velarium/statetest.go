@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
 
 	"github.com/velarium/velarium/evm"
 	"github.com/velarium/velarium/fork"
+	"github.com/velarium/velarium/replay"
 	"github.com/velarium/velarium/statetest"
 )
 
@@ -48,10 +50,11 @@ func statetestFlags(out io.Writer) (*flag.FlagSet, *statetestOpts) {
 	fs.IntVar(&o.workers, "j", runtime.NumCPU(), "number of files run in parallel")
 	fs.Usage = func() {
 		w := fs.Output()
-		fmt.Fprintf(w, `usage: velarium statetest [flags] PATH...
+		fmt.Fprintf(w, `usage: velarium statetest [flags] [PATH...]
 
 Runs every post entry of every fork of the state tests in PATH (a .json file,
-or a directory searched recursively for .json files) and checks the post-state
+or a directory searched recursively for .json files; default: the fixtures'
+statetests folder, from $VELARIUM_FIXTURES or ../shared/fixtures) and checks the post-state
 root and the logs hash. An entry with expectException passes when the
 transaction is rejected and the state root is the unchanged pre-state root.
 
@@ -91,10 +94,15 @@ func runStatetest(args []string) int {
 		}
 		return 2
 	}
-	if fs.NArg() == 0 {
-		fmt.Fprintln(os.Stderr, "velarium statetest: no PATH given")
-		fs.Usage()
-		return 2
+	args = fs.Args()
+	if len(args) == 0 {
+		root, err := replay.FixturesRoot()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "velarium statetest: no PATH given and no fixtures: %v\n", err)
+			fs.Usage()
+			return 2
+		}
+		args = []string{filepath.Join(root, "statetests")}
 	}
 	opts := &statetest.Options{Fork: o.fork}
 	if o.fork != "" {
@@ -127,7 +135,7 @@ func runStatetest(args []string) int {
 	unreadable := false
 	var paths []string
 	seen := map[string]bool{}
-	for _, arg := range fs.Args() {
+	for _, arg := range args {
 		files, err := statetest.Files(arg)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "velarium statetest: %v\n", err)
