@@ -116,7 +116,11 @@ func Writes(tx int, res *chain.Result, coinbase common.Address) ([]KeyWrite, map
 
 // Diff returns the batch's final state diff: for every element written,
 // its value after the last transaction.
-func (s *Store) Diff() (state.Diff, error) {
+func (s *Store) Diff() (state.Diff, error) { return s.DiffAt(int(^uint(0) >> 1)) }
+
+// DiffAt returns the state diff of transactions 0..k-1 (which must all be
+// final): what a transaction at index k sees.
+func (s *Store) DiffAt(k int) (state.Diff, error) {
 	d := make(state.Diff)
 	get := func(addr common.Address) *state.AccountDiff {
 		ad := d[addr]
@@ -126,11 +130,11 @@ func (s *Store) Diff() (state.Diff, error) {
 		}
 		return ad
 	}
-	end := int(^uint(0) >> 1)
+	end := k
 	addrs := make(map[common.Address]bool)
-	for k, e := range s.elems {
-		if len(e.versions) > 0 {
-			addrs[k.Addr] = true
+	for key, e := range s.elems {
+		if e.below(end) >= 0 {
+			addrs[key.Addr] = true
 		}
 	}
 	for addr := range addrs {
@@ -144,7 +148,7 @@ func (s *Store) Diff() (state.Diff, error) {
 			continue
 		}
 		ad.Nonce, ad.Balance, ad.CodeHash = a.Nonce, a.Balance, a.CodeHash
-		if ce := s.elems[Key{Kind: Cleared, Addr: addr}]; ce != nil && len(ce.versions) > 0 {
+		if ce := s.elems[Key{Kind: Cleared, Addr: addr}]; ce != nil && ce.below(end) >= 0 {
 			ad.StorageCleared = true
 		}
 		if c, ok := s.codes[a.CodeHash]; ok {
@@ -152,7 +156,7 @@ func (s *Store) Diff() (state.Diff, error) {
 		}
 	}
 	for k, e := range s.elems {
-		if k.Kind != Slot || len(e.versions) == 0 {
+		if k.Kind != Slot || e.below(end) < 0 {
 			continue
 		}
 		ad := d[k.Addr]

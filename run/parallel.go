@@ -30,18 +30,30 @@ type Options struct {
 	// MaxBatch bounds the transactions held in one multi-version state
 	// (and so its memory); longer blocks run as consecutive batches.
 	MaxBatch int
+	// Adaptive: when speculation keeps failing (more re-executions than
+	// final transactions, past a small threshold), finish the block
+	// serially from the final prefix instead of wasting cores: a fully
+	// dependent block then costs about what serial execution costs.
+	Adaptive bool
 }
 
 // DefaultOptions returns sensible defaults for w workers.
 func DefaultOptions(w int) Options {
-	return Options{Workers: w, MinTxs: 4, MaxRuns: 64, MaxBatch: 2048}
+	return Options{Workers: w, MinTxs: 4, MaxRuns: 64, MaxBatch: 2048, Adaptive: true}
 }
+
+// adaptiveMinReexec is how many re-executions the adaptive rule tolerates
+// before it compares them with the final transactions.
+const adaptiveMinReexec = 8
 
 // Stats describe what a parallel execution did.
 type Stats struct {
 	Txs, Runs, Reexecutions, Parks int
 	Serial                         bool   // executed serially (small block, one worker, or fallback)
 	Fallback                       string // why the parallel run was abandoned, if it was
+	// SerialFrom is the first transaction the adaptive rule executed
+	// serially (-1: none).
+	SerialFrom int
 }
 
 var errStale = errors.New("run: stale incarnation")
@@ -151,7 +163,7 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	if stats == nil {
 		stats = &st
 	}
-	*stats = Stats{Txs: len(txs)}
+	*stats = Stats{Txs: len(txs), SerialFrom: -1}
 	if opt.Workers <= 1 || len(txs) < opt.MinTxs {
 		stats.Serial, stats.Runs = true, len(txs)
 		return Serial(rules, env, txs, src)
@@ -174,6 +186,7 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	var mu sync.Mutex
 	cond := sync.NewCond(&mu)
 	var fatal error
+	abandon := false
 
 	step := func(x *chain.Exec) (res *chain.Result, err error) {
 		defer func() {
@@ -187,7 +200,7 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		mu.Lock()
 		defer mu.Unlock()
 		for {
-			if fatal != nil || sc.Finished() || sc.Exceeded {
+			if fatal != nil || sc.Finished() || sc.Exceeded || abandon {
 				cond.Broadcast()
 				return
 			}
@@ -229,6 +242,9 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 					store.MarkPending(r)
 				}
 				sc.Finish(t.Tx, inval)
+				if opt.Adaptive && sc.Reexecutions > adaptiveMinReexec && sc.Reexecutions > sc.Committed() && !sc.Finished() {
+					abandon = true
+				}
 			}
 			cond.Broadcast()
 		}
@@ -247,6 +263,24 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	if sc.Exceeded {
 		stats.Serial, stats.Fallback = true, fmt.Sprintf("a transaction exceeded %d runs", opt.MaxRuns)
 		return Serial(rules, env, txs, src)
+	}
+	if abandon && !sc.Finished() {
+		k := sc.Committed()
+		stats.SerialFrom = k
+		stats.Fallback = fmt.Sprintf("adaptive: %d re-executions for %d final transactions; serial from transaction %d", sc.Reexecutions, k, k)
+		prefix, err := store.DiffAt(k)
+		if err != nil {
+			return nil, nil, err
+		}
+		ov := state.NewOverlay(src)
+		ov.Apply(prefix)
+		rest, restDiff, err := Serial(rules, env, txs[k:], ov)
+		if err != nil {
+			return nil, nil, fmt.Errorf("serial continuation from transaction %d: %w", k, err)
+		}
+		copy(results[k:], rest)
+		ov.Apply(restDiff)
+		return results, ov.Diff(), nil
 	}
 	diff, err := store.Diff()
 	if err != nil {

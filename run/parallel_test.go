@@ -116,8 +116,12 @@ func compare(t *rapid.T, want, got []*chain.Result, wantDiff, gotDiff state.Diff
 func TestParallelEqualsSerial(t *testing.T) {
 	rules := fork.Get(fork.Cancun)
 	var total Stats
+	adaptive := 0
 	defer func() {
-		t.Logf("runs %d, re-executions %d, parks %d", total.Runs, total.Reexecutions, total.Parks)
+		t.Logf("runs %d, re-executions %d, parks %d, adaptive serial continuations %d", total.Runs, total.Reexecutions, total.Parks, adaptive)
+		if adaptive == 0 {
+			t.Error("the adaptive serial continuation was never exercised")
+		}
 		if total.Reexecutions+total.Parks == 0 {
 			t.Error("no conflict was ever met: the workload does not exercise the scheduler")
 		}
@@ -129,16 +133,20 @@ func TestParallelEqualsSerial(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, w := range []int{1, 2, 4, 8} {
-			opt := Options{Workers: w, MinTxs: 0, MaxRuns: 1000, MaxBatch: rapid.IntRange(0, 16).Draw(t, "maxBatch")}
+			opt := Options{Workers: w, MinTxs: 0, MaxRuns: 1000, MaxBatch: rapid.IntRange(0, 16).Draw(t, "maxBatch"),
+				Adaptive: rapid.Bool().Draw(t, "adaptive")}
 			var st Stats
 			got, gotDiff, err := Parallel(rules, g.env, g.txs, g.pre, opt, &st)
 			if err != nil {
 				t.Fatalf("workers %d: %v", w, err)
 			}
-			if st.Fallback != "" {
+			if st.Fallback != "" && st.SerialFrom < 0 {
 				t.Fatalf("workers %d: fell back: %s", w, st.Fallback)
 			}
 			compare(t, want, got, wantDiff, gotDiff, g.pre)
+			if st.SerialFrom >= 0 {
+				adaptive++
+			}
 			total.Runs += st.Runs
 			total.Reexecutions += st.Reexecutions
 			total.Parks += st.Parks
