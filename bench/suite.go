@@ -234,15 +234,18 @@ type BlockOptions struct {
 
 // BlockSuiteResult is the outcome of RunBlockSuite.
 type BlockSuiteResult struct {
-	Blocks []*BlockResult
+	Blocks []*BlockResult `json:"blocks"`
 	// Totals over the blocks that were measured: total gas over the sum
 	// of the median times, per engine, for both columns.
-	Gas               uint64
-	ExecNs, E2ENs     [2]float64
-	ExecMgas, E2EMgas [2]float64
-	Ratio, RatioE2E   float64 // total-time ratios
-	GeoRatio          float64 // geometric mean of the per-block exec ratios
-	SharedLoadSeconds float64
+	Gas               uint64     `json:"gas"`
+	ExecNs            [2]float64 `json:"execNs"`
+	E2ENs             [2]float64 `json:"e2eNs"`
+	ExecMgas          [2]float64 `json:"execMgasPerSec"`
+	E2EMgas           [2]float64 `json:"e2eMgasPerSec"`
+	Ratio             float64    `json:"ratio"`    // total-time ratio, execution alone
+	RatioE2E          float64    `json:"ratioE2E"` // total-time ratio, end to end
+	GeoRatio          float64    `json:"geoMeanRatio"`
+	SharedLoadSeconds float64    `json:"sharedSetupSeconds"`
 }
 
 // RunBlockSuite verifies and measures the pevm blocks under dir, one

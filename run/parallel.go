@@ -30,8 +30,8 @@ type Options struct {
 	// MaxBatch bounds the transactions held in one multi-version state
 	// (and so its memory); longer blocks run as consecutive batches.
 	MaxBatch int
-	// Adaptive: when speculation keeps failing (more re-executions than
-	// final transactions, past a small threshold), finish the block
+	// Adaptive: when speculation keeps failing (more than one re-execution
+	// per two final transactions, past a small threshold), finish the block
 	// serially from the final prefix instead of wasting cores: a fully
 	// dependent block then costs about what serial execution costs.
 	Adaptive bool
@@ -242,7 +242,7 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 					store.MarkPending(r)
 				}
 				sc.Finish(t.Tx, inval)
-				if opt.Adaptive && sc.Reexecutions > adaptiveMinReexec && sc.Reexecutions > sc.Committed() && !sc.Finished() {
+				if opt.Adaptive && sc.Reexecutions > adaptiveMinReexec && 2*sc.Reexecutions > sc.Committed() && !sc.Finished() {
 					abandon = true
 				}
 			}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -209,6 +210,9 @@ func runReplay(args []string) int {
 			if rep != nil {
 				rr.Sim = append(rr.Sim, rep)
 				simSum[i].add(rep)
+				if o.workers == 1 && rep.SerialTime > 0 && r.Txs >= 10 {
+					simSum[i].ratios = append(simSum[i].ratios, r.ExecSeconds*1e9/rep.SerialTime)
+				}
 			}
 		}
 		if r.Pass {
@@ -242,6 +246,13 @@ func runReplay(args []string) int {
 				p, t.n, t.speedup/float64(t.n), 100*t.eff/float64(t.n), t.serial/t.makespan)
 		}
 	}
+	if len(simCores) > 0 && len(simSum[0].ratios) > 0 {
+		r := append([]float64(nil), simSum[0].ratios...)
+		sort.Float64s(r)
+		q := func(f float64) float64 { return r[int(f*float64(len(r)-1))] }
+		fmt.Fprintf(stdout, "cost model calibration: measured serial time / model serial time over %d blocks (10+ txs): median %.2f, p10 %.2f, p90 %.2f\n",
+			len(r), q(0.5), q(0.1), q(0.9))
+	}
 	if o.json != "" {
 		if err := writeResultsJSON(o.json, results); err != nil {
 			fmt.Fprintf(os.Stderr, "velarium replay: writing %s: %v\n", o.json, err)
@@ -269,6 +280,7 @@ type simTotals struct {
 	n                int
 	speedup, eff     float64
 	serial, makespan float64
+	ratios           []float64 // measured serial time / model serial time, per block
 }
 
 func (t *simTotals) add(r *prun.SimReport) {
