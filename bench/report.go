@@ -271,10 +271,10 @@ func (r *Report) Markdown(w io.Writer) {
 	p("Taken %s on %s (%s, %d logical CPUs, GOMAXPROCS %d), %s, go-ethereum %s, Velarium %s.  \n",
 		e.Date, e.Host, e.CPU, e.NumCPU, e.GOMAXPROCS, e.GoVersion, e.Geth, e.Commit)
 	p("Flags: `%s`. Wall time %.0f s. Load average (1/5/15 min) at start %s, at end %s.\n\n", e.Flags, e.WallSeconds, e.LoadStart, e.LoadEnd)
-	p("**Noise.** This machine has 2 cores shared with other builds. Each case runs both engines in one process, " +
-		"in alternating rounds (V,G then G,V ...); times are medians over rounds, the ratio is the median of the " +
-		"per-round ratios, and [min–max] of those ratios shows how much the rounds disagreed. Treat differences " +
-		"under ~10%% as noise.\n\n")
+	p("**Noise.** This machine has 2 cores shared with other builds. Each case runs the engines in one process, " +
+		"interleaved in rounds whose order changes every round (V,G then G,V ...); times are medians over rounds, " +
+		"the ratio is the median of the per-round ratios, and [min–max] of those ratios shows how much the rounds " +
+		"disagreed. Treat differences under ~10%% as noise.\n\n")
 
 	p("## Targets\n\nVelarium throughput / go-ethereum throughput (> 1: Velarium faster). Single transactions are " +
 		"compared with geth on a warm StateDB (its own benchmark loop; the headline) and, in brackets, with geth on a " +
@@ -417,8 +417,8 @@ func mdEscape(s string) string {
 func (r *Report) ProfilesMarkdown(w io.Writer) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	p("# CPU profiles of the single-transaction cases\n\n")
-	p("Each case ran alone under `runtime/pprof` for the profile time (Velarium side always, go-ethereum side " +
-		"too unless -profile-geth=false). The three hottest functions by flat time, as `go tool pprof -top` " +
+	p("Each case ran alone under `runtime/pprof` for the profile time (Velarium side always, go-ethereum side, " +
+		"warm StateDB, too unless -profile-geth=false). The three hottest functions by flat time, as `go tool pprof -top` " +
 		"lists them (flat = samples in the function itself, inlined callees counted as themselves; cum = " +
 		"including callees). The profiles are in `profiles/` (`go tool pprof -top results/profiles/FILE.pprof`).\n\n")
 	for i, m := range r.Merged {

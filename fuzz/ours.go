@@ -32,6 +32,8 @@ type Outcome struct {
 	ReturnData []byte
 	Logs       []Log
 	ExecErr    error
+	// Post is Velarium's post-state (nil on the go-ethereum side).
+	Post *state.Mem
 }
 
 // RunOurs executes c on Velarium.
@@ -86,6 +88,7 @@ func RunOurs(c *Case) (out Outcome, err error) {
 	out = Outcome{
 		Root: mem.Root(), GasUsed: res.GasUsed, Status: res.Status, ReturnData: res.ReturnData,
 		ExecErr: res.ExecErr, Reverted: errors.Is(res.ExecErr, evm.ErrExecutionReverted),
+		Post: mem,
 	}
 	for _, l := range res.Logs {
 		out.Logs = append(out.Logs, Log{l.Address, l.Topics, l.Data})

@@ -59,12 +59,21 @@ func sameBlock(t *testing.T, what string, pre *state.Mem, want, got *chain.Block
 // seeded random timings) give the serial receipts, gas, roots and state.
 func TestMainnetParallelEqualsSerial(t *testing.T) {
 	blocks := mainnetBlocks(t)
+	workers, cores := []int{1, 2, 4, 8}, []int{8, 32, 128}
+	if testing.Short() {
+		// -short (the race-detector run in CI): every fifth block, fewer configurations.
+		var some []*replay.PevmBlock
+		for i := 0; i < len(blocks); i += 5 {
+			some = append(some, blocks[i])
+		}
+		blocks, workers, cores = some, []int{2, 8}, []int{32}
+	}
 	for _, pb := range blocks {
 		serial, err := chain.ExecuteBlock(chain.Mainnet, pb.Block, pb.Pre, chain.BlockOptions{SkipSystem: true})
 		if err != nil {
 			t.Fatalf("block %d serial: %v", pb.Number, err)
 		}
-		for _, w := range []int{1, 2, 4, 8} {
+		for _, w := range workers {
 			var st run.Stats
 			opt := run.DefaultOptions(w)
 			got, err := chain.ExecuteBlock(chain.Mainnet, pb.Block, pb.Pre, chain.BlockOptions{SkipSystem: true, Executor: run.Executor(opt, &st)})
@@ -73,7 +82,7 @@ func TestMainnetParallelEqualsSerial(t *testing.T) {
 			}
 			sameBlock(t, "block "+itoa(pb.Number)+" workers "+itoa(uint64(w)), pb.Pre, serial, got)
 		}
-		for _, p := range []int{8, 32, 128} {
+		for _, p := range cores {
 			seed := int64(pb.Number)*1000 + int64(p)
 			var rep *run.SimReport
 			got, err := chain.ExecuteBlock(chain.Mainnet, pb.Block, pb.Pre, chain.BlockOptions{SkipSystem: true,
