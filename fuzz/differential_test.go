@@ -130,9 +130,9 @@ func FuzzDifferential(f *testing.F) {
 // TestDifferentialGenerated runs cases from a fixed range of seeds (fewer
 // with -short).
 func TestDifferentialGenerated(t *testing.T) {
-	n := uint64(300)
+	n := uint64(2000)
 	if testing.Short() {
-		n = 60
+		n = 200
 	}
 	for seed := range n {
 		input := seedInput(1000 + seed)

@@ -2,6 +2,7 @@ package fuzz
 
 import (
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -42,6 +43,19 @@ func manual(f fork.ID, codes ...string) *Case {
 	c.Tx = Tx{From: SenderAddr, To: &to, Gas: 1_000_000}
 	c.Tx.GasPrice.SetUint64(20)
 	return c
+}
+
+// recurse calls itself with all but 1000 gas, then logs the call's
+// success: CALL(GAS-1000, ADDRESS, 0, 0, 0, 0, 0) LOG1(0, 0, success).
+const recurse = "6000 6000 6000 6000 6000 30 6103e8 5a 03 f1 6000 6000 a1 00"
+
+func logCount(n int) func(o *Outcome) string {
+	return func(o *Outcome) string {
+		if o.Status != 1 || len(o.Logs) != n {
+			return fmt.Sprintf("want success with %d logs", n)
+		}
+		return ""
+	}
 }
 
 // TestRegressions holds the divergences the fuzzer found (harness or
@@ -131,23 +145,24 @@ func TestRegressions(t *testing.T) {
 			},
 		},
 		{
-			// Recursion to the call depth limit without EIP-150's 63/64.
+			// Recursion to the call depth limit without EIP-150's 63/64:
+			// every frame logs whether its call succeeded.
 			name: "frontier recursion to depth 1024",
 			c: func() *Case {
-				return manual(fork.Frontier, "600060006000600060003060645a03f160005500")
+				c := manual(fork.Frontier, recurse)
+				c.Tx.Gas = 2_000_000
+				return c
 			},
-			post: func(o *Outcome) string {
-				if o.Status != 1 || o.GasUsed < 100_000 {
-					return "did not recurse"
-				}
-				return ""
-			},
+			post: logCount(1025), // the transaction's frame and 1024 nested calls
 		},
 		{
 			name: "homestead recursion to depth 1024",
 			c: func() *Case {
-				return manual(fork.Homestead, "600060006000600060003060645a03f160005500")
+				c := manual(fork.Homestead, recurse)
+				c.Tx.Gas = 2_000_000
+				return c
 			},
+			post: logCount(1025), // the transaction's frame and 1024 nested calls
 		},
 		{
 			// EIP-1283 (Constantinople only) versus Petersburg metering of

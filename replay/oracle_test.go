@@ -1,5 +1,3 @@
-//go:build oracle
-
 package replay
 
 // go-ethereum as an oracle for what the fixtures do not cover (they are all
