@@ -2,7 +2,6 @@ package fuzz
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -174,5 +173,4 @@ func TestHarnessSanity(t *testing.T) {
 	if valid < 60 || success < 10 {
 		t.Errorf("generator produces too few useful cases: valid %d, success %d", valid, success)
 	}
-	_ = errors.New
 }

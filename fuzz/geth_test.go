@@ -3,9 +3,8 @@ package fuzz
 // The go-ethereum side, mirroring tests/state_test_util.go of v1.17.10
 // (StateTest.RunNoVerify): a pre-state committed to a memory trie database,
 // the txbytes signer check and the blob count check of the runner, the block
-// context the runner builds, ApplyMessage (vendored in gethcore_*_test.go,
-// since package core cannot be built against this module's go.sum), the
-// zero-value coinbase touch, and Commit.
+// context the runner builds, core.ApplyMessage, the zero-value coinbase
+// touch, and Commit; chain configurations come from tests.Forks.
 
 import (
 	"errors"
@@ -14,12 +13,14 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/consensus/misc/eip4844"
+	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/rawdb"
 	"github.com/ethereum/go-ethereum/core/state"
 	"github.com/ethereum/go-ethereum/core/tracing"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/core/vm"
 	"github.com/ethereum/go-ethereum/params"
+	"github.com/ethereum/go-ethereum/tests"
 	"github.com/ethereum/go-ethereum/triedb"
 	"github.com/ethereum/go-ethereum/triedb/hashdb"
 	"github.com/holiman/uint256"
@@ -29,64 +30,23 @@ import (
 
 func u64p(v uint64) *uint64 { return &v }
 
-// gethConfig returns the chain configuration go-ethereum's tests.Forks
-// table gives the fork (tests/init.go; that package cannot be built here).
-func gethConfig(id fork.ID) *params.ChainConfig {
-	z := func() *big.Int { return big.NewInt(0) }
-	c := &params.ChainConfig{ChainID: big.NewInt(1)}
-	if id >= fork.Homestead {
-		c.HomesteadBlock = z()
-	}
-	if id >= fork.TangerineWhistle {
-		c.EIP150Block = z()
-	}
-	if id >= fork.SpuriousDragon {
-		c.EIP155Block, c.EIP158Block = z(), z()
-	}
-	if id >= fork.Byzantium {
-		c.ByzantiumBlock = z()
-	}
-	if id >= fork.Constantinople {
-		c.ConstantinopleBlock = z()
-		c.PetersburgBlock = big.NewInt(10000000)
-	}
-	if id >= fork.Petersburg {
-		c.PetersburgBlock = z()
-	}
-	if id >= fork.Istanbul {
-		c.IstanbulBlock, c.MuirGlacierBlock = z(), z()
-	}
-	if id >= fork.Berlin {
-		c.BerlinBlock = z()
-	}
-	if id >= fork.London {
-		c.LondonBlock = z()
-	}
-	if id >= fork.Paris {
-		c.ArrowGlacierBlock, c.MergeNetsplitBlock, c.TerminalTotalDifficulty = z(), z(), z()
-	}
-	if id >= fork.Shanghai {
-		c.ShanghaiTime = u64p(0)
-	}
-	if id >= fork.Cancun {
-		c.CancunTime = u64p(0)
-		c.BlobScheduleConfig = &params.BlobScheduleConfig{Cancun: params.DefaultCancunBlobConfig}
-	}
-	if id >= fork.Prague {
-		c.PragueTime = u64p(0)
-		c.DepositContractAddress = params.MainnetChainConfig.DepositContractAddress
-		c.BlobScheduleConfig.Prague = params.DefaultPragueBlobConfig
-	}
-	if id >= fork.Osaka {
-		c.OsakaTime = u64p(0)
-	}
-	return c
+// gethForkNames are go-ethereum's tests.Forks names of the forks.
+var gethForkNames = map[fork.ID]string{
+	fork.Frontier: "Frontier", fork.Homestead: "Homestead", fork.TangerineWhistle: "EIP150",
+	fork.SpuriousDragon: "EIP158", fork.Byzantium: "Byzantium", fork.Constantinople: "Constantinople",
+	fork.Petersburg: "ConstantinopleFix", fork.Istanbul: "Istanbul", fork.Berlin: "Berlin",
+	fork.London: "London", fork.Paris: "Paris", fork.Shanghai: "Shanghai", fork.Cancun: "Cancun",
+	fork.Prague: "Prague", fork.Osaka: "Osaka",
 }
 
 var gethConfigs = func() map[fork.ID]*params.ChainConfig {
 	m := map[fork.ID]*params.ChainConfig{}
 	for _, f := range Forks {
-		m[f] = gethConfig(f)
+		c, ok := tests.Forks[gethForkNames[f]]
+		if !ok {
+			panic("no go-ethereum config for " + f.String())
+		}
+		m[f] = c
 	}
 	return m
 }()
@@ -118,9 +78,9 @@ func signedTx(c *Case) (*types.Transaction, error) {
 }
 
 // gethMessage builds the message as the runner's toMessage does.
-func gethMessage(c *Case, baseFee *big.Int) *Message {
+func gethMessage(c *Case, baseFee *big.Int) *core.Message {
 	t := &c.Tx
-	msg := &Message{
+	msg := &core.Message{
 		From: t.From, To: t.To, Nonce: t.Nonce, Value: new(uint256.Int).Set(&t.Value), GasLimit: t.Gas,
 		Data: t.Data, AccessList: t.AccessList,
 	}
@@ -199,8 +159,8 @@ func RunGeth(c *Case) (out Outcome, err error) {
 	}
 
 	ctx := vm.BlockContext{
-		CanTransfer: CanTransfer,
-		Transfer:    Transfer,
+		CanTransfer: core.CanTransfer,
+		Transfer:    core.Transfer,
 		GetHash:     statetest.TestBlockHash,
 		Coinbase:    e.Coinbase,
 		GasLimit:    e.GasLimit,
@@ -219,7 +179,7 @@ func RunGeth(c *Case) (out Outcome, err error) {
 	}
 	evm := vm.NewEVM(ctx, statedb, config, vm.Config{})
 	snapshot := statedb.Snapshot()
-	res, err := ApplyMessage(evm, msg, NewGasPool(e.GasLimit))
+	res, err := core.ApplyMessage(evm, msg, core.NewGasPool(e.GasLimit))
 	if err != nil {
 		statedb.RevertToSnapshot(snapshot)
 		return Outcome{Invalid: err}, nil

@@ -282,11 +282,31 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		ov.Apply(restDiff)
 		return results, ov.Diff(), nil
 	}
-	diff, err := store.Diff()
+	diff, err := mergeResults(src, env, results)
 	if err != nil {
 		return nil, nil, err
 	}
 	return results, diff, nil
+}
+
+// mergeResults folds the final per-transaction diffs, in order, into one
+// (as serial execution would), crediting deferred coinbase fees.
+func mergeResults(src state.Source, env *chain.BlockEnv, results []*chain.Result) (state.Diff, error) {
+	ov := state.NewOverlay(src)
+	for _, r := range results {
+		if r.Err != nil {
+			continue
+		}
+		ov.Apply(r.Diff)
+		if r.CoinbaseFee != nil {
+			a, _, err := ov.Account(env.Coinbase)
+			if err != nil {
+				return nil, err
+			}
+			ov.Apply(state.Diff{env.Coinbase: {Nonce: a.Nonce, CodeHash: a.CodeHash, Balance: *r.CoinbaseFee, BalanceDelta: true}})
+		}
+	}
+	return ov.Diff(), nil
 }
 
 // batched runs txs as consecutive batches of at most opt.MaxBatch, each on
