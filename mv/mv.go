@@ -100,6 +100,9 @@ type Store struct {
 	// Conflicts counts, per element, the readers it invalidated and the
 	// reads that had to wait for one of its pending writers.
 	Conflicts map[Key]*ConflictCount
+	// Hot lists the elements whose change invalidated readers in the last
+	// call of Finish (for the learned layer of scheduling).
+	Hot []Key
 }
 
 // ConflictCount is how often one element caused a conflict.
@@ -358,6 +361,7 @@ func (s *Store) Finish(tx int, writes []KeyWrite, codes map[common.Hash][]byte) 
 	}
 	s.written[tx] = keys
 	var out []int
+	s.Hot = s.Hot[:0]
 	seen := make(map[int]bool)
 	elems := make([]*element, 0, len(changed))
 	for e := range changed {
@@ -375,6 +379,9 @@ func (s *Store) Finish(tx int, writes []KeyWrite, codes map[common.Hash][]byte) 
 				seen[r] = true
 				out = append(out, r)
 				s.conflict(e.key).Invalidations++
+				if n := len(s.Hot); n == 0 || s.Hot[n-1] != e.key {
+					s.Hot = append(s.Hot, e.key)
+				}
 			}
 		}
 	}

@@ -30,6 +30,9 @@ type Options struct {
 	// MaxBatch bounds the transactions held in one multi-version state
 	// (and so its memory); longer blocks run as consecutive batches.
 	MaxBatch int
+	// History, when set, is the learned layer: hot elements of contracts
+	// from earlier batches (and this one) become predicted writes.
+	History *History
 	// Adaptive: when speculation keeps failing (more than one re-execution
 	// per two final transactions, past a small threshold), finish the block
 	// serially from the final prefix instead of wasting cores: a fully
@@ -180,6 +183,7 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	for i, m := range txs {
 		store.PredictMessage(i, m)
 	}
+	opt.History.predictAll(store, txs)
 	results := make([]*chain.Result, n)
 	execs := make([]*chain.Exec, n)
 	views := make([]*view, n)
@@ -242,6 +246,7 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 					store.MarkPending(r)
 				}
 				sc.Finish(t.Tx, inval)
+				opt.History.learnNow(store, sc, txs, t.Tx+1)
 				if opt.Adaptive && sc.Reexecutions > adaptiveMinReexec && 2*sc.Reexecutions > sc.Committed() && !sc.Finished() {
 					abandon = true
 				}
@@ -255,6 +260,7 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		go func() { defer wg.Done(); worker() }()
 	}
 	wg.Wait()
+	opt.History.Learn(store)
 	stats.Reexecutions, stats.Parks = sc.Reexecutions, sc.Parks
 	stats.Runs = n + sc.Reexecutions
 	if fatal != nil {

@@ -132,9 +132,13 @@ func TestParallelEqualsSerial(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		var hist *History
+		if rapid.Bool().Draw(t, "history") {
+			hist = NewHistory() // learned within the block and across worker counts
+		}
 		for _, w := range []int{1, 2, 4, 8} {
 			opt := Options{Workers: w, MinTxs: 0, MaxRuns: 1000, MaxBatch: rapid.IntRange(0, 16).Draw(t, "maxBatch"),
-				Adaptive: rapid.Bool().Draw(t, "adaptive")}
+				Adaptive: rapid.Bool().Draw(t, "adaptive"), History: hist}
 			var st Stats
 			got, gotDiff, err := Parallel(rules, g.env, g.txs, g.pre, opt, &st)
 			if err != nil {
@@ -166,8 +170,12 @@ func TestSimulatedEqualsSerial(t *testing.T) {
 			t.Fatal(err)
 		}
 		seed := rapid.Int64().Draw(t, "scheduleSeed")
+		var hist *History
+		if rapid.Bool().Draw(t, "history") {
+			hist = NewHistory()
+		}
 		for _, p := range []int{8, 32, 128} {
-			got, gotDiff, rep, err := Simulate(rules, g.env, g.txs, g.pre, SimOptions{Cores: p, Seed: seed, MaxRuns: 1000})
+			got, gotDiff, rep, err := Simulate(rules, g.env, g.txs, g.pre, SimOptions{Cores: p, Seed: seed, MaxRuns: 1000, History: hist})
 			if err != nil {
 				t.Fatalf("cores %d seed %d: %v", p, seed, err)
 			}

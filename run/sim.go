@@ -24,6 +24,8 @@ type SimOptions struct {
 	Model   *CostModel // nil: DefaultCostModel
 	MaxRuns int
 	MinTxs  int
+	// History, when set, is the learned layer (see Options.History).
+	History *History
 	// Seed, when not zero, perturbs each segment's model time by a random
 	// factor in [0.25, 1.75) drawn from this seed: a different (but
 	// reproducible) schedule per seed, for equivalence tests.
@@ -313,6 +315,7 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	for i, m := range txs {
 		store.PredictMessage(i, m)
 	}
+	opt.History.predictAll(store, txs)
 	results := make([]*chain.Result, n)
 	runs := make([]*simRun, n)
 	final := make([]*simRun, n) // the run whose result stands
@@ -404,8 +407,10 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 				store.MarkPending(x)
 			}
 			sc.Finish(r.tx, inval)
+			opt.History.learnNow(store, sc, txs, r.tx+1)
 		}
 	}
+	opt.History.Learn(store)
 	diff, err := store.Diff()
 	if err != nil {
 		return nil, nil, nil, err

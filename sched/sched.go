@@ -80,6 +80,9 @@ func (s *Sched) Next() (Task, bool) {
 	return Task{}, false
 }
 
+// Fresh reports whether tx has not started its current incarnation yet.
+func (s *Sched) Fresh(tx int) bool { return !s.started[tx] }
+
 // Current reports whether inc is tx's current incarnation.
 func (s *Sched) Current(tx, inc int) bool { return s.inc[tx] == inc }
 

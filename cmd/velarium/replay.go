@@ -174,9 +174,16 @@ func runReplay(args []string) int {
 		fmt.Fprintf(os.Stderr, "velarium replay: --workers must be at least 1\n")
 		return 2
 	}
+	// One learned history per configuration, carried from block to block.
 	var executor chain.TxExecutor
 	if o.workers > 1 {
-		executor = prun.Executor(prun.DefaultOptions(o.workers), nil)
+		popt := prun.DefaultOptions(o.workers)
+		popt.History = prun.NewHistory()
+		executor = prun.Executor(popt, nil)
+	}
+	simHist := make([]*prun.History, len(simCores))
+	for i := range simHist {
+		simHist[i] = prun.NewHistory()
 	}
 	simSum := make([]simTotals, len(simCores))
 
@@ -202,7 +209,7 @@ func runReplay(args []string) int {
 		results = append(results, rr)
 		for i, p := range simCores {
 			var rep *prun.SimReport
-			sr := replay.RunPevmWith(pb, prun.SimExecutor(prun.SimOptions{Cores: p, MinTxs: 2}, &rep))
+			sr := replay.RunPevmWith(pb, prun.SimExecutor(prun.SimOptions{Cores: p, MinTxs: 2, History: simHist[i]}, &rep))
 			if !sr.Pass {
 				r.Pass = false
 				r.Diffs = append(r.Diffs, fmt.Sprintf("simulated %d cores: %s", p, sr.Summary()))

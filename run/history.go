@@ -1,0 +1,108 @@
+package run
+
+import (
+	"sort"
+	"sync"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/velarium/velarium/chain"
+	"github.com/velarium/velarium/mv"
+	"github.com/velarium/velarium/sched"
+)
+
+// History is the learned layer of concurrency control: the storage slots
+// and balances that invalidated readers, by contract. A transaction calling
+// a contract is predicted to write that contract's hot elements, so later
+// readers wait for it instead of speculating on an older value. Learned
+// within a block (as soon as a conflict is met) and across blocks (when the
+// same History is passed again). Safe for concurrent use.
+type History struct {
+	mu  sync.Mutex
+	hot map[common.Address]map[mv.Key]int
+	// MaxPerContract bounds what is remembered per contract.
+	MaxPerContract int
+}
+
+// NewHistory returns an empty history.
+func NewHistory() *History {
+	return &History{hot: make(map[common.Address]map[mv.Key]int), MaxPerContract: 16}
+}
+
+func (h *History) add(k mv.Key, n int) {
+	m := h.hot[k.Addr]
+	if m == nil {
+		m = make(map[mv.Key]int)
+		h.hot[k.Addr] = m
+	}
+	if _, ok := m[k]; !ok && len(m) >= h.MaxPerContract {
+		return
+	}
+	m[k] += n
+}
+
+// Learn records the conflicts a finished batch met.
+func (h *History) Learn(s *mv.Store) {
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for k, c := range s.Conflicts {
+		if c.Invalidations > 0 && (k.Kind == mv.Slot || k.Kind == mv.Balance) {
+			h.add(k, c.Invalidations)
+		}
+	}
+}
+
+// predictions returns the hot elements of contract to, in a fixed order.
+func (h *History) predictions(to common.Address) []mv.Key {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	m := h.hot[to]
+	if len(m) == 0 {
+		return nil
+	}
+	out := make([]mv.Key, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}
+
+// predictAll declares, before execution, the learned writes of every
+// transaction that calls a contract with hot elements.
+func (h *History) predictAll(store *mv.Store, txs []*chain.Message) {
+	if h == nil {
+		return
+	}
+	for i, m := range txs {
+		if m.To != nil {
+			if keys := h.predictions(*m.To); len(keys) > 0 {
+				store.Predict(i, keys...)
+			}
+		}
+	}
+}
+
+// learnNow applies the conflicts just met (store.Hot, after Finish) to the
+// transactions of this batch that have not started yet: those calling the
+// same contract are predicted to write the hot element.
+func (h *History) learnNow(store *mv.Store, sc *sched.Sched, txs []*chain.Message, from int) {
+	if h == nil || len(store.Hot) == 0 {
+		return
+	}
+	for _, k := range store.Hot {
+		if k.Kind != mv.Slot && k.Kind != mv.Balance {
+			continue
+		}
+		h.mu.Lock()
+		h.add(k, 1)
+		h.mu.Unlock()
+		for j := from; j < len(txs); j++ {
+			if m := txs[j]; m.To != nil && *m.To == k.Addr && sc.Fresh(j) {
+				store.Predict(j, k)
+			}
+		}
+	}
+}
