@@ -71,26 +71,35 @@ func (e *EVM) interpret(f *frame) error {
 		s       = e.State
 	)
 	f.skipCharge = false
+	// Constant gas is charged per straight-line run, at the run's first
+	// instruction: on entering the frame (its start, or the instruction
+	// after a finished CALL/CREATE), at each JUMPDEST, and after the ops
+	// that end a run without jumping (JUMPI not taken, GAS, SSTORE, a call
+	// that finished at once). A resumed suspension has paid already. With
+	// a tracer the charge is per instruction instead, so traces show it.
+	if !tracing && !skip && code[pc] != JUMPDEST {
+		if c := uint64(ci.blockGas[pc]); c != 0 {
+			if gas < c {
+				goto oog
+			}
+			gas -= c
+		}
+	}
 	for {
 		op := code[pc]
 		info := &tbl[op]
-		if skip {
-			skip = false
-		} else if !tracing {
-			if c := uint64(ci.blockGas[pc]); c != 0 {
-				if gas < c {
+		if tracing {
+			if skip {
+				skip = false
+			} else {
+				e.trace(f, pc, op, gas, info.gas)
+				if gas < info.gas {
 					goto oog
 				}
-				gas -= c
+				gas -= info.gas
 			}
-		} else {
-			e.trace(f, pc, op, gas, info.gas)
-			if gas < info.gas {
-				goto oog
-			}
-			gas -= info.gas
 		}
-		if st.sp < info.minStack || st.sp > info.maxStack || !info.valid {
+		if st.sp < info.minStack || st.sp > info.maxStack {
 			switch {
 			case !info.valid:
 				herr = ErrInvalidOpcode
@@ -563,6 +572,16 @@ func (e *EVM) interpret(f *frame) error {
 			gas -= c
 			st.sp -= 2
 			s.SetStorage(f.address, slot, nv)
+			pc++
+			if !tracing && code[pc] != JUMPDEST {
+				if c := uint64(ci.blockGas[pc]); c != 0 {
+					if gas < c {
+						goto oog
+					}
+					gas -= c
+				}
+			}
+			continue
 		case JUMP:
 			d := st.pop()
 			if !d.IsUint64() || !ci.validJump(d.Uint64()) {
@@ -582,13 +601,41 @@ func (e *EVM) interpret(f *frame) error {
 				pc = d.Uint64()
 				continue
 			}
+			pc++
+			if !tracing && code[pc] != JUMPDEST {
+				if c := uint64(ci.blockGas[pc]); c != 0 {
+					if gas < c {
+						goto oog
+					}
+					gas -= c
+				}
+			}
+			continue
 		case PC:
 			st.pushU64(pc)
 		case MSIZE:
 			st.pushU64(uint64(len(f.mem.store)))
 		case GAS:
 			st.pushU64(gas)
+			pc++
+			if !tracing && code[pc] != JUMPDEST {
+				if c := uint64(ci.blockGas[pc]); c != 0 {
+					if gas < c {
+						goto oog
+					}
+					gas -= c
+				}
+			}
+			continue
 		case JUMPDEST:
+			if !tracing {
+				if c := uint64(ci.blockGas[pc]); c != 0 {
+					if gas < c {
+						goto oog
+					}
+					gas -= c
+				}
+			}
 		case TLOAD:
 			x := st.peek()
 			v := s.Transient(f.address, common.Hash(x.Bytes32()))
@@ -709,6 +756,14 @@ func (e *EVM) interpret(f *frame) error {
 			pc, gas = f.pc, f.gas
 			switch act {
 			case actNext:
+				if !tracing && code[pc] != JUMPDEST {
+					if c := uint64(ci.blockGas[pc]); c != 0 {
+						if gas < c {
+							goto oog
+						}
+						gas -= c
+					}
+				}
 				continue
 			case actChild:
 				return nil

@@ -272,6 +272,8 @@ func buildTable(r *fork.Rules) *opTable {
 		}
 		if !t[op].valid {
 			t[op].endsBlock = true
+			// Invalid ops fail the stack check, which then reports them.
+			t[op].minStack, t[op].maxStack = 1<<20, -1
 		}
 	}
 	return t
