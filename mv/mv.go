@@ -11,11 +11,19 @@
 // sets. Equal values invalidate nothing.
 //
 // The package is a deterministic data structure: no goroutines, clocks or
-// randomness. Callers serialise access.
+// randomness. Concurrency contract: reads (Read, ReadAccount, ReadSlot,
+// ObserveBalance, Code) may run from many goroutines at once and with one
+// writer; the writing calls (Finish, Predict, MarkPending, Begin) must be
+// serialised by the caller; the reporting calls (Diff, DiffAt, Sources,
+// Conflicts) must run alone. Elements are guarded per account (all elements
+// of one address share a lock), which is all the one rule needs: its check
+// is local to the element.
 package mv
 
 import (
 	"sort"
+	"sync"
+	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/holiman/uint256"
@@ -81,25 +89,36 @@ type element struct {
 }
 
 type reader struct {
-	tx int
-	v  Value
+	tx, inc int
+	v       Value
+}
+
+const nShards = 64
+
+type shard struct {
+	mu        sync.Mutex
+	elems     map[Key]*element
+	conflicts map[Key]*ConflictCount
 }
 
 // Store is the multi-version state of one batch over a base source.
 type Store struct {
-	base  state.Source
-	elems map[Key]*element
-	codes map[common.Hash][]byte
-	// reads[tx] lists the elements tx read in its current run.
-	reads [][]*element
-	// written[tx] lists the keys tx wrote in its last finished run.
+	base   state.Source
+	shards [nShards]shard
+	n      int
+
+	codesMu sync.RWMutex
+	codes   map[common.Hash][]byte
+
+	// inc[tx] is tx's current incarnation: readers registered by older
+	// ones are stale and ignored (and pruned when met).
+	inc []atomic.Int32
+	// pending[tx]: tx's writes are estimates (it runs again).
+	pending []atomic.Bool
+	// written[tx] lists the keys tx wrote in its last finished run (or
+	// predicted); touched only by the serialised writing calls.
 	written [][]Key
-	// pending[tx] marks writers whose writes are estimates: the
-	// transaction is running again and may change them.
-	pending []bool
-	// Conflicts counts, per element, the readers it invalidated and the
-	// reads that had to wait for one of its pending writers.
-	Conflicts map[Key]*ConflictCount
+
 	// Hot lists the elements whose change invalidated readers in the last
 	// call of Finish (for the learned layer of scheduling).
 	Hot []Key
@@ -108,40 +127,56 @@ type Store struct {
 // ConflictCount is how often one element caused a conflict.
 type ConflictCount struct{ Invalidations, Waits int }
 
-func (s *Store) conflict(k Key) *ConflictCount {
-	c := s.Conflicts[k]
+// New returns an empty store over base for a batch of n transactions.
+func New(base state.Source, n int) *Store {
+	s := &Store{base: base, n: n, codes: make(map[common.Hash][]byte),
+		inc: make([]atomic.Int32, n), pending: make([]atomic.Bool, n), written: make([][]Key, n)}
+	for i := range s.shards {
+		s.shards[i].elems = make(map[Key]*element)
+		s.shards[i].conflicts = make(map[Key]*ConflictCount)
+	}
+	return s
+}
+
+func shardOf(a common.Address) int { return int(a[19]^a[0]) % nShards }
+
+func (s *Store) shard(a common.Address) *shard { return &s.shards[shardOf(a)] }
+
+// elem returns the element for k; the caller holds k's shard lock.
+func (sh *shard) elem(k Key) *element {
+	e := sh.elems[k]
+	if e == nil {
+		e = &element{key: k}
+		sh.elems[k] = e
+	}
+	return e
+}
+
+func (sh *shard) conflict(k Key) *ConflictCount {
+	c := sh.conflicts[k]
 	if c == nil {
 		c = &ConflictCount{}
-		s.Conflicts[k] = c
+		sh.conflicts[k] = c
 	}
 	return c
 }
 
-// New returns an empty store over base.
-func New(base state.Source) *Store {
-	return &Store{base: base, elems: make(map[Key]*element), codes: make(map[common.Hash][]byte),
-		Conflicts: make(map[Key]*ConflictCount)}
-}
-
-// grow makes the per-transaction tables cover tx.
-func (s *Store) grow(tx int) {
-	for len(s.pending) <= tx {
-		s.pending = append(s.pending, false)
-		s.reads = append(s.reads, nil)
-		s.written = append(s.written, nil)
+// Conflicts merges the conflict counts of every element (run alone).
+func (s *Store) Conflicts() map[Key]*ConflictCount {
+	out := make(map[Key]*ConflictCount)
+	for i := range s.shards {
+		for k, c := range s.shards[i].conflicts {
+			out[k] = c
+		}
 	}
+	return out
 }
 
-func (s *Store) isPending(tx int) bool { return tx < len(s.pending) && s.pending[tx] }
+func (s *Store) isPending(tx int) bool { return tx >= 0 && tx < s.n && s.pending[tx].Load() }
 
-func (s *Store) elem(k Key) *element {
-	e := s.elems[k]
-	if e == nil {
-		e = &element{key: k}
-		s.elems[k] = e
-	}
-	return e
-}
+// Begin declares that tx starts incarnation inc: the reads of its older
+// incarnations no longer count.
+func (s *Store) Begin(tx, inc int) { s.inc[tx].Store(int32(inc)) }
 
 func (s *Store) loadBase(e *element) error {
 	if e.haveBase {
@@ -180,17 +215,13 @@ func (e *element) below(tx int) int {
 	return i - 1
 }
 
-// Blocker is a transaction whose pending write a reader would depend on.
-type Blocker struct {
-	Tx int
-}
-
-// valueAt computes what tx should see of e. blocker >= 0 names a pending
-// writer the value depends on. A slot's value is zero when its account's
-// storage was cleared above the slot's last write.
-func (s *Store) valueAt(e *element, tx int) (Value, int, error) {
+// valueAt computes what tx should see of e (the caller holds e's shard
+// lock). blocker >= 0 names a pending writer the value depends on. A slot's
+// value is zero when its account's storage was cleared above the slot's
+// last write.
+func (s *Store) valueAt(sh *shard, e *element, tx int) (Value, int, error) {
 	if e.key.Kind == Slot {
-		if ce := s.elems[Key{Kind: Cleared, Addr: e.key.Addr}]; ce != nil {
+		if ce := sh.elems[Key{Kind: Cleared, Addr: e.key.Addr}]; ce != nil {
 			if j := ce.below(tx); j >= 0 {
 				cw := ce.versions[j].tx
 				if s.isPending(cw) {
@@ -234,55 +265,46 @@ func (s *Store) valueAt(e *element, tx int) (Value, int, error) {
 // reader. When the value depends on a pending write, it returns the
 // writer's index (>= 0) and registers nothing: the caller parks tx.
 func (s *Store) Read(tx int, k Key) (Value, int, error) {
-	e := s.elem(k)
-	v, blk, err := s.valueAt(e, tx)
+	sh := s.shard(k.Addr)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return s.readLocked(sh, tx, k)
+}
+
+func (s *Store) readLocked(sh *shard, tx int, k Key) (Value, int, error) {
+	e := sh.elem(k)
+	v, blk, err := s.valueAt(sh, e, tx)
 	if blk >= 0 {
-		s.conflict(k).Waits++
+		sh.conflict(k).Waits++
 	}
 	if err != nil || blk >= 0 {
 		return v, blk, err
 	}
-	if n := len(e.readers); n > 0 && e.readers[n-1].tx == tx {
+	inc := int(s.inc[tx].Load())
+	if n := len(e.readers); n > 0 && e.readers[n-1].tx == tx && e.readers[n-1].inc == inc {
 		e.readers[n-1].v = v // read again in the same run
 		return v, -1, nil
 	}
-	s.grow(tx)
-	e.readers = append(e.readers, reader{tx: tx, v: v})
-	s.reads[tx] = append(s.reads[tx], e)
+	e.readers = append(e.readers, reader{tx: tx, inc: inc, v: v})
 	return v, -1, nil
 }
 
 // Code returns code by hash: written in this batch or from the base.
 func (s *Store) Code(addr common.Address, hash common.Hash) ([]byte, error) {
-	if c, ok := s.codes[hash]; ok {
+	s.codesMu.RLock()
+	c, ok := s.codes[hash]
+	s.codesMu.RUnlock()
+	if ok {
 		return c, nil
 	}
 	return s.base.Code(addr, hash)
 }
 
-// ClearReads forgets every read of tx (before it runs again).
-func (s *Store) ClearReads(tx int) {
-	if tx >= len(s.reads) {
-		return
-	}
-	for _, e := range s.reads[tx] {
-		rs := e.readers[:0]
-		for _, r := range e.readers {
-			if r.tx != tx {
-				rs = append(rs, r)
-			}
-		}
-		clear(e.readers[len(rs):])
-		e.readers = rs
-	}
-	s.reads[tx] = s.reads[tx][:0]
-}
-
 // MarkPending turns tx's writes into estimates: readers above will park
 // until Finish replaces them.
 func (s *Store) MarkPending(tx int) {
-	if tx < len(s.written) && len(s.written[tx]) > 0 {
-		s.pending[tx] = true
+	if len(s.written[tx]) > 0 {
+		s.pending[tx].Store(true)
 	}
 }
 
@@ -291,14 +313,17 @@ func (s *Store) IsPending(tx int) bool { return s.isPending(tx) }
 
 // Finish records the writes of tx's finished run (replacing those of its
 // previous run) and returns, ascending, the transactions above tx whose
-// registered reads no longer hold (the one rule). Their reads are cleared.
+// registered reads no longer hold (the one rule). Serialised with the other
+// writing calls; reads may run concurrently.
 func (s *Store) Finish(tx int, writes []KeyWrite, codes map[common.Hash][]byte) []int {
-	for h, c := range codes {
-		s.codes[h] = c
+	if len(codes) > 0 {
+		s.codesMu.Lock()
+		for h, c := range codes {
+			s.codes[h] = c
+		}
+		s.codesMu.Unlock()
 	}
-	s.grow(tx)
-	s.pending[tx] = false
-	changed := make(map[*element]bool)
+	s.pending[tx].Store(false)
 	var set map[Key]bool
 	if len(writes) > 16 {
 		set = make(map[Key]bool, len(writes))
@@ -317,84 +342,97 @@ func (s *Store) Finish(tx int, writes []KeyWrite, codes map[common.Hash][]byte) 
 		}
 		return false
 	}
-	for _, k := range s.written[tx] {
-		if !has(k) {
-			e := s.elems[k]
-			i := e.below(tx + 1)
-			if i >= 0 && e.versions[i].tx == tx {
-				e.versions = append(e.versions[:i], e.versions[i+1:]...)
-				changed[e] = true
+	s.Hot = s.Hot[:0]
+	var out []int
+	seen := make(map[int]bool)
+	// check re-verifies e's readers above tx (the caller holds the lock).
+	check := func(sh *shard, e *element) {
+		rs := e.readers[:0]
+		for _, rd := range e.readers {
+			if int(s.inc[rd.tx].Load()) != rd.inc {
+				continue // a stale incarnation's read: drop it
+			}
+			rs = append(rs, rd)
+			r := rd.tx
+			if r <= tx || seen[r] {
+				continue
+			}
+			now, blk, err := s.valueAt(sh, e, r)
+			if err != nil || blk >= 0 || now != rd.v {
+				seen[r] = true
+				out = append(out, r)
+				sh.conflict(e.key).Invalidations++
+				if n := len(s.Hot); n == 0 || s.Hot[n-1] != e.key {
+					s.Hot = append(s.Hot, e.key)
+				}
 			}
 		}
+		clear(e.readers[len(rs):])
+		e.readers = rs
 	}
-	keys := s.written[tx][:0]
-	for _, kw := range writes {
+	// Elements in a fixed order, so that conflict attribution is
+	// deterministic for deterministic drivers.
+	old := s.written[tx]
+	for _, k := range old {
+		if has(k) {
+			continue
+		}
+		sh := s.shard(k.Addr)
+		sh.mu.Lock()
+		e := sh.elems[k]
+		if i := e.below(tx + 1); i >= 0 && e.versions[i].tx == tx {
+			e.versions = append(e.versions[:i], e.versions[i+1:]...)
+			check(sh, e)
+		}
+		sh.mu.Unlock()
+	}
+	keys := make([]Key, 0, len(writes))
+	sorted := append([]KeyWrite(nil), writes...)
+	sort.Slice(sorted, func(i, j int) bool { return keyLess(sorted[i].Key, sorted[j].Key) })
+	for _, kw := range sorted {
 		k, w := kw.Key, kw.Write
-		e := s.elem(k)
+		sh := s.shard(k.Addr)
+		sh.mu.Lock()
+		e := sh.elem(k)
 		i := e.below(tx + 1)
+		mine := i >= 0 && e.versions[i].tx == tx
 		// A write of the value already below tx is no write at all: tx read
 		// this element before writing it (every write follows a read of the
 		// same element in the EVM), so if a lower transaction changes it, tx
 		// itself is invalidated. Dropping it keeps readers above tx from
 		// depending on tx, and spares a scan of its readers.
 		if !w.Credit {
-			if below, blk, err := s.valueAt(e, tx); err == nil && blk < 0 && below == w.Val {
-				if i >= 0 && e.versions[i].tx == tx {
+			if below, blk, err := s.valueAt(sh, e, tx); err == nil && blk < 0 && below == w.Val {
+				if mine {
 					e.versions = append(e.versions[:i], e.versions[i+1:]...)
-					changed[e] = true
+					check(sh, e)
 				}
+				sh.mu.Unlock()
 				continue
 			}
 		}
 		keys = append(keys, k)
-		if i >= 0 && e.versions[i].tx == tx {
-			if e.versions[i].w != w {
-				e.versions[i].w = w
-				changed[e] = true
-			}
-			continue
+		switch {
+		case mine && e.versions[i].w == w:
+		case mine:
+			e.versions[i].w = w
+			check(sh, e)
+		default:
+			e.versions = append(e.versions, version{})
+			copy(e.versions[i+2:], e.versions[i+1:])
+			e.versions[i+1] = version{tx: tx, w: w}
+			check(sh, e)
 		}
-		e.versions = append(e.versions, version{})
-		copy(e.versions[i+2:], e.versions[i+1:])
-		e.versions[i+1] = version{tx: tx, w: w}
-		changed[e] = true
+		sh.mu.Unlock()
 	}
 	s.written[tx] = keys
-	var out []int
-	s.Hot = s.Hot[:0]
-	seen := make(map[int]bool)
-	elems := make([]*element, 0, len(changed))
-	for e := range changed {
-		elems = append(elems, e)
-	}
-	sort.Slice(elems, func(i, j int) bool { return keyLess(elems[i].key, elems[j].key) })
-	for _, e := range elems {
-		for _, rd := range e.readers {
-			r := rd.tx
-			if r <= tx || seen[r] {
-				continue
-			}
-			now, blk, err := s.valueAt(e, r)
-			if err != nil || blk >= 0 || now != rd.v {
-				seen[r] = true
-				out = append(out, r)
-				s.conflict(e.key).Invalidations++
-				if n := len(s.Hot); n == 0 || s.Hot[n-1] != e.key {
-					s.Hot = append(s.Hot, e.key)
-				}
-			}
-		}
-	}
 	sort.Ints(out)
-	for _, r := range out {
-		s.ClearReads(r)
-	}
 	return out
 }
 
-// Writers returns the transactions that wrote k, ascending (for reports).
+// Writers returns the transactions that wrote k, ascending (run alone).
 func (s *Store) Writers(k Key) []int {
-	e := s.elems[k]
+	e := s.shard(k.Addr).elems[k]
 	if e == nil {
 		return nil
 	}
@@ -407,10 +445,12 @@ func (s *Store) Writers(k Key) []int {
 
 // Sources returns the transactions whose writes make the value of k that
 // tx sees: the last full write below tx and every credit above it (and, for
-// a slot, the storage reset that hides older writes). For critical paths.
+// a slot, the storage reset that hides older writes). For critical paths
+// (run alone).
 func (s *Store) Sources(tx int, k Key) []int {
+	sh := s.shard(k.Addr)
 	var out []int
-	if e := s.elems[k]; e != nil {
+	if e := sh.elems[k]; e != nil {
 		for i := e.below(tx); i >= 0; i-- {
 			v := &e.versions[i]
 			out = append(out, v.tx)
@@ -420,7 +460,7 @@ func (s *Store) Sources(tx int, k Key) []int {
 		}
 	}
 	if k.Kind == Slot {
-		if ce := s.elems[Key{Kind: Cleared, Addr: k.Addr}]; ce != nil {
+		if ce := sh.elems[Key{Kind: Cleared, Addr: k.Addr}]; ce != nil {
 			if j := ce.below(tx); j >= 0 {
 				out = append(out, ce.versions[j].tx)
 			}
@@ -466,23 +506,26 @@ func bytesCompare(a, b []byte) int {
 }
 
 // Predict declares that tx will write keys (known structure: a sender's
-// nonce and balance, a value transfer's recipient). Until tx finishes,
+// nonce and balance; learned: a contract's hot slots). Until tx finishes,
 // readers above it wait instead of speculating on older values.
 func (s *Store) Predict(tx int, keys ...Key) {
 	for _, k := range keys {
-		e := s.elem(k)
+		sh := s.shard(k.Addr)
+		sh.mu.Lock()
+		e := sh.elem(k)
 		i := e.below(tx + 1)
-		if i >= 0 && e.versions[i].tx == tx {
-			continue
+		if i < 0 || e.versions[i].tx != tx {
+			e.versions = append(e.versions, version{})
+			copy(e.versions[i+2:], e.versions[i+1:])
+			e.versions[i+1] = version{tx: tx}
+			s.written[tx] = append(s.written[tx], k)
 		}
-		e.versions = append(e.versions, version{})
-		copy(e.versions[i+2:], e.versions[i+1:])
-		e.versions[i+1] = version{tx: tx}
-		s.grow(tx)
-		s.written[tx] = append(s.written[tx], k)
+		sh.mu.Unlock()
 	}
 	if len(keys) > 0 {
-		s.grow(tx)
-		s.pending[tx] = true
+		s.pending[tx].Store(true)
 	}
 }
+
+// Current reports whether inc is tx's current incarnation (see Begin).
+func (s *Store) Current(tx, inc int) bool { return int(s.inc[tx].Load()) == inc }

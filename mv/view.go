@@ -16,12 +16,19 @@ func AccountKeys(addr common.Address) (Key, Key) {
 // writer must finish first. An account with a balance exists even when only
 // credits made it (crediting creates accounts, as in serial execution).
 func (s *Store) ReadAccount(tx int, addr common.Address) (state.Account, bool, int, error) {
+	sh := s.shard(addr)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return s.readAccountLocked(sh, tx, addr)
+}
+
+func (s *Store) readAccountLocked(sh *shard, tx int, addr common.Address) (state.Account, bool, int, error) {
 	ka, kb := AccountKeys(addr)
-	a, blk, err := s.Read(tx, ka)
+	a, blk, err := s.readLocked(sh, tx, ka)
 	if err != nil || blk >= 0 {
 		return state.Account{}, false, blk, err
 	}
-	b, blk, err := s.Read(tx, kb)
+	b, blk, err := s.readLocked(sh, tx, kb)
 	if err != nil || blk >= 0 {
 		return state.Account{}, false, blk, err
 	}
@@ -34,14 +41,17 @@ func (s *Store) ReadAccount(tx int, addr common.Address) (state.Account, bool, i
 // ObserveBalance reads it if the transaction needs it. Credits to a
 // balance nobody observes then never conflict.
 func (s *Store) ReadAccountLazy(tx int, addr common.Address) (state.Account, bool, bool, int, error) {
+	sh := s.shard(addr)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
 	ka, _ := AccountKeys(addr)
-	a, blk, err := s.Read(tx, ka)
+	a, blk, err := s.readLocked(sh, tx, ka)
 	if err != nil || blk >= 0 {
 		return state.Account{}, false, false, blk, err
 	}
 	if !a.Exists {
 		// Existence may come from credits alone: read the balance too.
-		acct, ok, blk, err := s.ReadAccount(tx, addr)
+		acct, ok, blk, err := s.readAccountLocked(sh, tx, addr)
 		return acct, ok, true, blk, err
 	}
 	return state.Account{Nonce: a.Nonce, CodeHash: a.CodeHash}, true, false, -1, nil
@@ -57,10 +67,13 @@ func (s *Store) ObserveBalance(tx int, addr common.Address) (uint256.Int, int, e
 // ReadSlot reads a storage slot for tx (registering on the slot and on the
 // account's storage-reset element).
 func (s *Store) ReadSlot(tx int, addr common.Address, slot common.Hash) (common.Hash, int, error) {
-	if _, blk, err := s.Read(tx, Key{Kind: Cleared, Addr: addr}); err != nil || blk >= 0 {
+	sh := s.shard(addr)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if _, blk, err := s.readLocked(sh, tx, Key{Kind: Cleared, Addr: addr}); err != nil || blk >= 0 {
 		return common.Hash{}, blk, err
 	}
-	v, blk, err := s.Read(tx, Key{Kind: Slot, Addr: addr, Slot: slot})
+	v, blk, err := s.readLocked(sh, tx, Key{Kind: Slot, Addr: addr, Slot: slot})
 	return v.Word, blk, err
 }
 
@@ -132,13 +145,16 @@ func (s *Store) DiffAt(k int) (state.Diff, error) {
 	}
 	end := k
 	addrs := make(map[common.Address]bool)
-	for key, e := range s.elems {
-		if e.below(end) >= 0 {
-			addrs[key.Addr] = true
+	for i := range s.shards {
+		for key, e := range s.shards[i].elems {
+			if e.below(end) >= 0 {
+				addrs[key.Addr] = true
+			}
 		}
 	}
 	for addr := range addrs {
-		a, ok, _, err := s.finalAccount(addr, end)
+		sh := s.shard(addr)
+		a, ok, _, err := s.finalAccount(sh, addr, end)
 		if err != nil {
 			return nil, err
 		}
@@ -148,40 +164,43 @@ func (s *Store) DiffAt(k int) (state.Diff, error) {
 			continue
 		}
 		ad.Nonce, ad.Balance, ad.CodeHash = a.Nonce, a.Balance, a.CodeHash
-		if ce := s.elems[Key{Kind: Cleared, Addr: addr}]; ce != nil && ce.below(end) >= 0 {
+		if ce := sh.elems[Key{Kind: Cleared, Addr: addr}]; ce != nil && ce.below(end) >= 0 {
 			ad.StorageCleared = true
 		}
 		if c, ok := s.codes[a.CodeHash]; ok {
 			ad.Code, ad.CodeChanged = c, true
 		}
 	}
-	for k, e := range s.elems {
-		if k.Kind != Slot || e.below(end) < 0 {
-			continue
+	for i := range s.shards {
+		sh := &s.shards[i]
+		for k, e := range sh.elems {
+			if k.Kind != Slot || e.below(end) < 0 {
+				continue
+			}
+			ad := d[k.Addr]
+			if ad == nil || ad.Deleted {
+				continue
+			}
+			v, _, err := s.valueAt(sh, e, end)
+			if err != nil {
+				return nil, err
+			}
+			if ad.Storage == nil {
+				ad.Storage = make(map[common.Hash]common.Hash)
+			}
+			ad.Storage[k.Slot] = v.Word
 		}
-		ad := d[k.Addr]
-		if ad == nil || ad.Deleted {
-			continue
-		}
-		v, _, err := s.valueAt(e, end)
-		if err != nil {
-			return nil, err
-		}
-		if ad.Storage == nil {
-			ad.Storage = make(map[common.Hash]common.Hash)
-		}
-		ad.Storage[k.Slot] = v.Word
 	}
 	return d, nil
 }
 
-func (s *Store) finalAccount(addr common.Address, at int) (state.Account, bool, int, error) {
+func (s *Store) finalAccount(sh *shard, addr common.Address, at int) (state.Account, bool, int, error) {
 	ka, kb := AccountKeys(addr)
-	a, blk, err := s.valueAt(s.elem(ka), at)
+	a, blk, err := s.valueAt(sh, sh.elem(ka), at)
 	if err != nil || blk >= 0 {
 		return state.Account{}, false, blk, err
 	}
-	b, blk, err := s.valueAt(s.elem(kb), at)
+	b, blk, err := s.valueAt(sh, sh.elem(kb), at)
 	if err != nil || blk >= 0 {
 		return state.Account{}, false, blk, err
 	}

@@ -47,7 +47,7 @@ func (h *History) Learn(s *mv.Store) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for k, c := range s.Conflicts {
+	for k, c := range s.Conflicts() {
 		if c.Invalidations > 0 && (k.Kind == mv.Slot || k.Kind == mv.Balance) {
 			h.add(k, c.Invalidations)
 		}

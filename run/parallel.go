@@ -62,18 +62,16 @@ type Stats struct {
 var errStale = errors.New("run: stale incarnation")
 
 // view is one transaction incarnation's window on the multi-version state.
+// Its reads take only the lock of the account they touch (mv's contract),
+// never the scheduler's.
 type view struct {
-	mu      *sync.Mutex
 	s       *mv.Store
-	sc      *sched.Sched
 	tx, inc int
 	blocker int
 }
 
 func (v *view) Account(addr common.Address) (state.Account, bool, error) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if !v.sc.Current(v.tx, v.inc) {
+	if !v.s.Current(v.tx, v.inc) {
 		return state.Account{}, false, errStale
 	}
 	a, ok, blk, err := v.s.ReadAccount(v.tx, addr)
@@ -85,9 +83,7 @@ func (v *view) Account(addr common.Address) (state.Account, bool, error) {
 }
 
 func (v *view) AccountLazy(addr common.Address) (state.Account, bool, bool, error) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if !v.sc.Current(v.tx, v.inc) {
+	if !v.s.Current(v.tx, v.inc) {
 		return state.Account{}, false, false, errStale
 	}
 	a, ok, known, blk, err := v.s.ReadAccountLazy(v.tx, addr)
@@ -99,9 +95,7 @@ func (v *view) AccountLazy(addr common.Address) (state.Account, bool, bool, erro
 }
 
 func (v *view) ObserveBalance(addr common.Address) (uint256.Int, error) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if !v.sc.Current(v.tx, v.inc) {
+	if !v.s.Current(v.tx, v.inc) {
 		return uint256.Int{}, errStale
 	}
 	b, blk, err := v.s.ObserveBalance(v.tx, addr)
@@ -113,15 +107,11 @@ func (v *view) ObserveBalance(addr common.Address) (uint256.Int, error) {
 }
 
 func (v *view) Code(addr common.Address, h common.Hash) ([]byte, error) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
 	return v.s.Code(addr, h)
 }
 
 func (v *view) Storage(addr common.Address, slot common.Hash) (common.Hash, error) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if !v.sc.Current(v.tx, v.inc) {
+	if !v.s.Current(v.tx, v.inc) {
 		return common.Hash{}, errStale
 	}
 	w, blk, err := v.s.ReadSlot(v.tx, addr, slot)
@@ -178,7 +168,7 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		return batched(rules, env, txs, src, opt, stats)
 	}
 	n := len(txs)
-	store := mv.New(src)
+	store := mv.New(src, n)
 	sc := sched.New(n, opt.MaxRuns)
 	for i, m := range txs {
 		store.PredictMessage(i, m)
@@ -214,15 +204,25 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 				continue
 			}
 			x, v := execs[t.Tx], views[t.Tx]
-			if !t.Resume || x == nil {
-				v = &view{mu: &mu, s: store, sc: sc, tx: t.Tx, inc: t.Inc, blocker: -1}
-				x = chain.NewExec(rules, env, txs[t.Tx], v, chain.Config{DeferCoinbase: true})
-				execs[t.Tx], views[t.Tx] = x, v
-				store.ClearReads(t.Tx)
+			fresh := !t.Resume || x == nil
+			if fresh {
+				store.Begin(t.Tx, t.Inc)
 			}
 			mu.Unlock()
+			if fresh {
+				v = &view{s: store, tx: t.Tx, inc: t.Inc, blocker: -1}
+				x = chain.NewExec(rules, env, txs[t.Tx], v, chain.Config{DeferCoinbase: true})
+			}
 			res, err := step(x)
+			var w []mv.KeyWrite
+			var codes map[common.Hash][]byte
+			if err == nil {
+				w, codes = mv.Writes(t.Tx, res, env.Coinbase)
+			}
 			mu.Lock()
+			if fresh && sc.Current(t.Tx, t.Inc) {
+				execs[t.Tx], views[t.Tx] = x, v
+			}
 			if !sc.Current(t.Tx, t.Inc) {
 				continue // invalidated while running: the new incarnation is queued
 			}
@@ -237,15 +237,18 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 				} else {
 					store.MarkPending(t.Tx)
 					sc.Invalidate(t.Tx)
+					store.Begin(t.Tx, sc.Inc(t.Tx))
 				}
 			default:
 				results[t.Tx] = res
-				w, codes := mv.Writes(t.Tx, res, env.Coinbase)
 				inval := store.Finish(t.Tx, w, codes)
 				for _, r := range inval {
 					store.MarkPending(r)
 				}
 				sc.Finish(t.Tx, inval)
+				for _, r := range inval {
+					store.Begin(r, sc.Inc(r)) // their old reads stop counting now
+				}
 				opt.History.learnNow(store, sc, txs, t.Tx+1)
 				if opt.Adaptive && sc.Reexecutions > adaptiveMinReexec && 2*sc.Reexecutions > sc.Committed() && !sc.Finished() {
 					abandon = true

@@ -310,7 +310,7 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		return res, d, rep, err
 	}
 
-	store := mv.New(src)
+	store := mv.New(src, n)
 	sc := sched.New(n, opt.MaxRuns)
 	for i, m := range txs {
 		store.PredictMessage(i, m)
@@ -358,7 +358,7 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 			if !t.Resume || r == nil || r.inc != t.Inc {
 				r = &simRun{tx: t.Tx, inc: t.Inc, meter: &meter{m: m}, blocker: -1}
 				r.meter.work = m.TxSetup
-				store.ClearReads(t.Tx)
+				store.Begin(t.Tx, t.Inc)
 				r.x = chain.NewExec(rules, env, txs[t.Tx], &simView{s: store, run: r}, chain.Config{DeferCoinbase: true, Tracer: r.meter})
 				runs[t.Tx] = r
 			}
@@ -398,6 +398,7 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 			}
 			store.MarkPending(r.tx)
 			sc.Invalidate(r.tx)
+			store.Begin(r.tx, sc.Inc(r.tx))
 		default:
 			results[r.tx] = ev.res
 			final[r.tx] = r
@@ -407,6 +408,9 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 				store.MarkPending(x)
 			}
 			sc.Finish(r.tx, inval)
+			for _, x := range inval {
+				store.Begin(x, sc.Inc(x))
+			}
 			opt.History.learnNow(store, sc, txs, r.tx+1)
 		}
 	}
@@ -452,8 +456,9 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 
 // HotElements returns the n elements with the most conflicts.
 func HotElements(s *mv.Store, n int) []HotElement {
-	out := make([]HotElement, 0, len(s.Conflicts))
-	for k, c := range s.Conflicts {
+	conflicts := s.Conflicts()
+	out := make([]HotElement, 0, len(conflicts))
+	for k, c := range conflicts {
 		out = append(out, HotElement{Element: k.String(), Invalidations: c.Invalidations, Waits: c.Waits})
 	}
 	sort.Slice(out, func(i, j int) bool {

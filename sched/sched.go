@@ -83,6 +83,9 @@ func (s *Sched) Next() (Task, bool) {
 // Fresh reports whether tx has not started its current incarnation yet.
 func (s *Sched) Fresh(tx int) bool { return !s.started[tx] }
 
+// Inc returns tx's current incarnation.
+func (s *Sched) Inc(tx int) int { return s.inc[tx] }
+
 // Current reports whether inc is tx's current incarnation.
 func (s *Sched) Current(tx, inc int) bool { return s.inc[tx] == inc }
 
