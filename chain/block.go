@@ -136,6 +136,9 @@ type BlockResult struct {
 	// Diff is the block's merged state diff (including rewards, withdrawals
 	// and system calls).
 	Diff state.Diff
+	// StateRoot is the post-state root, when BlockOptions.FullState said
+	// that src holds the full pre-state (a *state.Mem); nil otherwise.
+	StateRoot *common.Hash
 }
 
 // TxError is an invalid transaction inside a block.
@@ -156,6 +159,9 @@ type BlockOptions struct {
 	// withdrawals and the system calls (what pevm's replay does).
 	SkipSystem bool
 	Tracer     evm.Tracer
+	// FullState: src is a *state.Mem holding the whole pre-state, so the
+	// post-state root can be computed (BlockResult.StateRoot).
+	FullState bool
 	// Executor, when set, executes the transactions instead of the serial
 	// loop (a parallel executor). It must return exactly what serial
 	// execution gives: one result per transaction and their merged diff.
@@ -317,6 +323,12 @@ func ExecuteBlock(c *ChainConfig, b *Block, src state.Source, opt BlockOptions) 
 	}
 	res.ReceiptsRoot = ReceiptsRoot(res.Receipts)
 	res.Diff = ov.Diff()
+	if m, ok := src.(*state.Mem); ok && opt.FullState {
+		post := m.Copy()
+		post.Apply(res.Diff)
+		root := post.Root()
+		res.StateRoot = &root
+	}
 	return res, nil
 }
 

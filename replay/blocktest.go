@@ -186,7 +186,11 @@ type btNode struct {
 // receiptTrie (from Byzantium on), stateRoot and blobGasUsed of every
 // block against its header, then compares the state of lastblockhash with postState (or
 // postStateHash). A block with expectException must fail to import.
-func RunBlockTest(t *BlockTest) (res *TestResult) {
+func RunBlockTest(t *BlockTest) (res *TestResult) { return RunBlockTestWith(t, nil) }
+
+// RunBlockTestWith is RunBlockTest with the transactions of every block
+// executed by exec (a parallel or simulated executor; nil: serial).
+func RunBlockTestWith(t *BlockTest, exec chain.TxExecutor) (res *TestResult) {
 	start := time.Now()
 	r := &TestResult{File: t.File, Test: t.Name, Network: t.Network}
 	defer func() {
@@ -247,7 +251,7 @@ func RunBlockTest(t *BlockTest) (res *TestResult) {
 	for i := range j.Blocks {
 		jb := &j.Blocks[i]
 		label := fmt.Sprintf("blocks[%d]", i)
-		n, stats, err := importBlock(cfg, nodes, jb)
+		n, stats, err := importBlock(cfg, nodes, jb, exec)
 		if jb.ExpectException != "" {
 			if err == nil {
 				fail("%s: expected exception %s, but the block was imported", label, jb.ExpectException)
@@ -300,7 +304,7 @@ type blockStats struct {
 
 // importBlock decodes, executes and checks one block; on success it is
 // added to nodes.
-func importBlock(cfg *chain.ChainConfig, nodes map[common.Hash]*btNode, jb *btBlock) (*btNode, blockStats, error) {
+func importBlock(cfg *chain.ChainConfig, nodes map[common.Hash]*btNode, jb *btBlock, exec chain.TxExecutor) (*btNode, blockStats, error) {
 	var stats blockStats
 	raw, err := parseBytes(jb.RLP)
 	if err != nil {
@@ -329,7 +333,7 @@ func importBlock(cfg *chain.ChainConfig, nodes map[common.Hash]*btNode, jb *btBl
 	mem := parent.mem.Copy()
 	// The parent's copy holds its own ancestors' hashes; add the parent's.
 	mem.SetBlockHash(parent.number, parent.hash)
-	res, err := executeBlock(cfg, cb, mem, chain.BlockOptions{})
+	res, err := executeBlock(cfg, cb, mem, chain.BlockOptions{Executor: exec})
 	if err != nil {
 		var te *chain.TxError
 		if errors.As(err, &te) {
@@ -529,6 +533,8 @@ type BlockTestOptions struct {
 	Run *regexp.Regexp
 	// Known marks the listed failures (TestResult.Known).
 	Known *KnownFailures
+	// Executor, when set, executes the transactions (parallel or simulated).
+	Executor chain.TxExecutor
 }
 
 // BlockTestFileResult is the outcome of one file.
@@ -549,7 +555,11 @@ func RunBlockTestFile(path string, opts *BlockTestOptions) ([]*TestResult, error
 		if opts != nil && opts.Run != nil && !opts.Run.MatchString(t.Name) {
 			continue
 		}
-		r := RunBlockTest(t)
+		var exec chain.TxExecutor
+		if opts != nil {
+			exec = opts.Executor
+		}
+		r := RunBlockTestWith(t, exec)
 		if opts != nil && !r.Pass && !r.Skipped {
 			if reason, ok := opts.Known.Lookup(r.Test); ok {
 				r.Known = reason

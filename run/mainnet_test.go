@@ -105,3 +105,54 @@ func itoa(v uint64) string {
 	}
 	return string(b)
 }
+
+// TestBlockTestsParallelEqualsSerial: every ValidBlocks blockchain test,
+// its transactions executed on real workers (2 and 8) and on 8, 32 and 128
+// simulated cores (seeded timings), passes the same checks as serial
+// execution (each block's gasUsed, bloom, receipts root and state root, and
+// the final post state).
+func TestBlockTestsParallelEqualsSerial(t *testing.T) {
+	root, err := replay.FixturesRoot()
+	if err != nil || root == "" {
+		if os.Getenv("VELARIUM_REQUIRE_FIXTURES") == "1" {
+			t.Fatalf("fixtures required: %v", err)
+		}
+		t.Skipf("fixtures not found (%v)", err)
+	}
+	files, err := replay.JSONFiles(filepath.Join(root, "blocktests"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type cfg struct {
+		name string
+		exec chain.TxExecutor
+	}
+	var cfgs []cfg
+	for _, w := range []int{2, 8} {
+		cfgs = append(cfgs, cfg{"workers " + itoa(uint64(w)), run.Executor(run.Options{Workers: w, MaxRuns: 64}, nil)})
+	}
+	for _, p := range []int{8, 32, 128} {
+		cfgs = append(cfgs, cfg{"sim " + itoa(uint64(p)), run.SimExecutor(run.SimOptions{Cores: p, Seed: int64(p)}, nil)})
+	}
+	if testing.Short() {
+		cfgs = cfgs[:2]
+	}
+	for _, c := range cfgs {
+		results := replay.RunBlockTestFiles(files, 2, &replay.BlockTestOptions{Executor: c.exec}, nil)
+		n := 0
+		for _, fr := range results {
+			if fr.Err != nil {
+				t.Fatalf("%s: %v", c.name, fr.Err)
+			}
+			for _, r := range fr.Results {
+				n++
+				if !r.Pass && !r.Skipped {
+					t.Errorf("%s: %s %s: %s", c.name, r.File, r.Test, r.Summary())
+				}
+			}
+		}
+		if n == 0 {
+			t.Fatalf("%s: no blockchain tests ran", c.name)
+		}
+	}
+}
