@@ -181,6 +181,12 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	cond := sync.NewCond(&mu)
 	var fatal error
 	abandon := false
+	// The block diff, built from final results in order (see fold).
+	merged := state.NewOverlay(src)
+	var foldMu sync.Mutex
+	folded := 0
+	var foldErr error
+	fold := func(r *chain.Result) error { return foldResult(merged, env, r) }
 
 	step := func(x *chain.Exec) (res *chain.Result, err error) {
 		defer func() {
@@ -208,7 +214,17 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 			if fresh {
 				store.Begin(t.Tx, t.Inc)
 			}
+			committed := sc.Committed()
 			mu.Unlock()
+			// Fold the final prefix into the block diff while other
+			// transactions run, so little is left to merge at the end.
+			if foldMu.TryLock() {
+				for folded < committed && foldErr == nil {
+					foldErr = fold(results[folded])
+					folded++
+				}
+				foldMu.Unlock()
+			}
 			if fresh {
 				v = &view{s: store, tx: t.Tx, inc: t.Inc, blocker: -1}
 				x = chain.NewExec(rules, env, txs[t.Tx], v, chain.Config{DeferCoinbase: true})
@@ -291,31 +307,30 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		ov.Apply(restDiff)
 		return results, ov.Diff(), nil
 	}
-	diff, err := mergeResults(src, env, results)
-	if err != nil {
-		return nil, nil, err
+	for ; folded < n && foldErr == nil; folded++ {
+		foldErr = fold(results[folded])
 	}
-	return results, diff, nil
+	if foldErr != nil {
+		return nil, nil, foldErr
+	}
+	return results, merged.Diff(), nil
 }
 
-// mergeResults folds the final per-transaction diffs, in order, into one
-// (as serial execution would), crediting deferred coinbase fees.
-func mergeResults(src state.Source, env *chain.BlockEnv, results []*chain.Result) (state.Diff, error) {
-	ov := state.NewOverlay(src)
-	for _, r := range results {
-		if r.Err != nil {
-			continue
-		}
-		ov.Apply(r.Diff)
-		if r.CoinbaseFee != nil {
-			a, _, err := ov.Account(env.Coinbase)
-			if err != nil {
-				return nil, err
-			}
-			ov.Apply(state.Diff{env.Coinbase: {Nonce: a.Nonce, CodeHash: a.CodeHash, Balance: *r.CoinbaseFee, BalanceDelta: true}})
-		}
+// foldResult applies one final result to the block diff, crediting a
+// deferred coinbase fee, as serial execution would have.
+func foldResult(ov *state.Overlay, env *chain.BlockEnv, r *chain.Result) error {
+	if r.Err != nil {
+		return nil
 	}
-	return ov.Diff(), nil
+	ov.Apply(r.Diff)
+	if r.CoinbaseFee != nil {
+		a, _, err := ov.Account(env.Coinbase)
+		if err != nil {
+			return err
+		}
+		ov.Apply(state.Diff{env.Coinbase: {Nonce: a.Nonce, CodeHash: a.CodeHash, Balance: *r.CoinbaseFee, BalanceDelta: true}})
+	}
+	return nil
 }
 
 // batched runs txs as consecutive batches of at most opt.MaxBatch, each on
