@@ -3,9 +3,11 @@ package bench
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/velarium/velarium/replay"
 )
@@ -97,6 +99,46 @@ func TestVerifyBlocks(t *testing.T) {
 			t.Error(err)
 		}
 		b.Close()
+	}
+}
+
+// TestParallelSuites runs the parallel suites briefly (three blocks, or all
+// with VELABENCH_ALL_BLOCKS=1; demo workloads of 40 transactions): every
+// real-parallel and simulated run must equal serial, and the report must
+// render.
+func TestParallelSuites(t *testing.T) {
+	root := fixtures(t)
+	o := &ParallelOptions{Measure: MeasureOptions{Count: 1, Target: time.Millisecond}, DemoSize: 40}
+	if os.Getenv("VELABENCH_ALL_BLOCKS") != "1" {
+		o.Filter = regexp.MustCompile(`^(46147|5891667|19929064)$`)
+	}
+	pb, err := RunParallelBlocks(filepath.Join(root, "mainnet", "pevm", "blocks"), nil, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pb.Blocks) == 0 {
+		t.Fatal("no blocks")
+	}
+	for _, b := range pb.Blocks {
+		if b.Error != "" {
+			t.Errorf("block %d: %s", b.Number, b.Error)
+		} else if len(b.Sim) != len(BlockSimCores) {
+			t.Errorf("block %d: %d simulated runs", b.Number, len(b.Sim))
+		}
+	}
+	d := RunDemo(o)
+	for _, w := range d.Workloads {
+		if w.Error != "" {
+			t.Errorf("demo %s: %s", w.Workload, w.Error)
+		}
+	}
+	rep := &Report{Env: CurrentEnv("test"), Parallel: &ParallelResult{Blocks: pb, Demo: d}}
+	md, err := rep.WriteAll(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md, "## Parallel execution") || !strings.Contains(md, "### Demo workloads") {
+		t.Error("parallel sections missing from the markdown")
 	}
 }
 

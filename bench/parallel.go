@@ -4,13 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"path/filepath"
 	"regexp"
 	"runtime"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/velarium/velarium/chain"
 	"github.com/velarium/velarium/demo"
+	"github.com/velarium/velarium/fork"
 	"github.com/velarium/velarium/replay"
 	"github.com/velarium/velarium/run"
 	"github.com/velarium/velarium/state"
@@ -143,17 +144,17 @@ type ParBlockSuiteResult struct {
 	// Real workers: total gas, sums of the median times, their ratio, and
 	// the geometric mean of the per-block speedups over the blocks that
 	// ran in parallel (at least MinTxs transactions, no fallback).
-	Gas            uint64  `json:"gas"`
-	SerialNs       float64 `json:"serialNs"`
-	ParallelNs     float64 `json:"parallelNs"`
-	SerialMgas     float64 `json:"serialMgasPerSec"`
-	ParallelMgas   float64 `json:"parallelMgasPerSec"`
-	TotalSpeedup   float64 `json:"totalSpeedup"`
-	GeoSpeedup     float64 `json:"geoMeanSpeedup"`
-	MeanSpeedup    float64 `json:"meanSpeedup"`
-	ParallelBlocks int     `json:"parallelBlocks"`
-	Faster         int     `json:"fasterBlocks"` // of ParallelBlocks, speedup > 1
-	MinTxs         int     `json:"minTxs"`
+	Gas            uint64          `json:"gas"`
+	SerialNs       float64         `json:"serialNs"`
+	ParallelNs     float64         `json:"parallelNs"`
+	SerialMgas     float64         `json:"serialMgasPerSec"`
+	ParallelMgas   float64         `json:"parallelMgasPerSec"`
+	TotalSpeedup   float64         `json:"totalSpeedup"`
+	GeoSpeedup     float64         `json:"geoMeanSpeedup"`
+	MeanSpeedup    float64         `json:"meanSpeedup"`
+	ParallelBlocks int             `json:"parallelBlocks"`
+	Faster         int             `json:"fasterBlocks"` // of ParallelBlocks, speedup > 1
+	MinTxs         int             `json:"minTxs"`
 	Sim            []SimTotal      `json:"sim"`
 	Pevm           *PevmComparison `json:"pevmComparison,omitempty"`
 }
@@ -203,28 +204,35 @@ func (o *ParallelOptions) log() io.Writer {
 	return o.Log
 }
 
-// sameBlock checks that got equals the serial result want: receipts
-// (status, gas, bloom), gas, bloom, receipts root and the post-state root.
-func sameBlock(pre *state.Mem, want, got *chain.BlockResult, wantRoot [32]byte) error {
-	if want.GasUsed != got.GasUsed || want.Bloom != got.Bloom || want.ReceiptsRoot != got.ReceiptsRoot || len(want.Receipts) != len(got.Receipts) {
-		return fmt.Errorf("receipts differ from serial: gas %d (serial %d), receipts root %x (serial %x)", got.GasUsed, want.GasUsed, got.ReceiptsRoot, want.ReceiptsRoot)
+// capture wraps exec so that the transaction results and merged diff of
+// its last call are kept.
+func capture(exec chain.TxExecutor, res *[]*chain.Result, diff *state.Diff) chain.TxExecutor {
+	return func(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src state.Source) ([]*chain.Result, state.Diff, error) {
+		r, d, err := exec(rules, env, txs, src)
+		*res, *diff = r, d
+		return r, d, err
 	}
-	for i := range want.Receipts {
-		w, g := want.Receipts[i], got.Receipts[i]
-		if w.Status != g.Status || w.GasUsed != g.GasUsed || w.CumulativeGasUsed != g.CumulativeGasUsed || w.Bloom != g.Bloom || len(w.Logs) != len(g.Logs) {
-			return fmt.Errorf("receipt %d differs from serial", i)
-		}
-	}
-	if r := postRoot(pre, got.Diff); r != wantRoot {
-		return fmt.Errorf("post-state root %x, serial %x", r, wantRoot)
-	}
-	return nil
 }
 
-func postRoot(pre *state.Mem, d state.Diff) [32]byte {
+func postRoot(pre *state.Mem, d state.Diff) common.Hash {
 	m := pre.Copy()
 	m.Apply(d)
 	return m.Root()
+}
+
+// checked runs pb with exec through replay.RunPevmWith (gasUsed,
+// logsBloom, receiptsRoot against the header) and compares every
+// transaction's result and the post-state root with the serial ones.
+func checked(pb *replay.PevmBlock, exec chain.TxExecutor, want []*chain.Result, wantRoot common.Hash) error {
+	var res []*chain.Result
+	var diff state.Diff
+	if pr := replay.RunPevmWith(pb, capture(exec, &res, &diff)); !pr.Pass {
+		return errors.New(pr.Summary())
+	}
+	if err := demo.Compare(want, res, wantRoot, pb.Pre, diff); err != nil {
+		return fmt.Errorf("differs from serial: %w", err)
+	}
+	return nil
 }
 
 func blockOpts(exec chain.TxExecutor) chain.BlockOptions {
@@ -308,7 +316,7 @@ func RunParallelBlocks(dir string, l *replay.Loader, o *ParallelOptions) (*ParBl
 	if out.ParallelNs > 0 {
 		out.TotalSpeedup = out.SerialNs / out.ParallelNs
 	}
-	out.GeoSpeedup, out.MeanSpeedup = GeoMean(speedups), mean(speedups)
+	out.GeoSpeedup, out.MeanSpeedup = finite(GeoMean(speedups)), mean(speedups)
 	for i, c := range cores {
 		out.Sim = append(out.Sim, simTotal(c, out.Blocks, func(b *ParBlockResult) *SimResult {
 			if i < len(b.Sim) {
@@ -323,39 +331,30 @@ func RunParallelBlocks(dir string, l *replay.Loader, o *ParallelOptions) (*ParBl
 
 // parallelBlock checks and measures one block into r.
 func parallelBlock(pb *replay.PevmBlock, r *ParBlockResult, popt run.Options, cores []int, hist []*run.History, o *ParallelOptions) error {
-	serial, err := chain.ExecuteBlock(chain.Mainnet, pb.Block, pb.Pre, blockOpts(nil))
-	if err != nil {
-		return fmt.Errorf("serial: %w", err)
+	// The serial reference (also checked against the header).
+	var want []*chain.Result
+	var wantDiff state.Diff
+	if pr := replay.RunPevmWith(pb, capture(run.Serial, &want, &wantDiff)); !pr.Pass {
+		return fmt.Errorf("serial: %s", pr.Summary())
 	}
-	wantRoot := postRoot(pb.Pre, serial.Diff)
+	wantRoot := postRoot(pb.Pre, wantDiff)
 
-	// Real workers: header checks, then equality with serial.
+	// Real workers.
 	x := &RealParallel{Workers: popt.Workers}
 	var st run.Stats
-	if pr := replay.RunPevmWith(pb, run.Executor(popt, &st)); !pr.Pass {
-		return fmt.Errorf("%d workers: %s", popt.Workers, pr.Summary())
-	}
-	got, err := chain.ExecuteBlock(chain.Mainnet, pb.Block, pb.Pre, blockOpts(run.Executor(popt, &st)))
-	if err != nil {
+	if err := checked(pb, run.Executor(popt, &st), want, wantRoot); err != nil {
 		return fmt.Errorf("%d workers: %w", popt.Workers, err)
 	}
-	if err := sameBlock(pb.Pre, serial, got, wantRoot); err != nil {
-		return fmt.Errorf("%d workers: %w", popt.Workers, err)
-	}
-	x.Runs, x.Reexecutions, x.Parks, x.RanSerially, x.Fallback = st.Runs, st.Reexecutions, st.Parks, st.Serial, st.Fallback
-	if st.SerialFrom >= 0 {
-		x.RanSerially = x.RanSerially || st.SerialFrom == 0
-	}
+	x.Runs, x.Reexecutions, x.Parks, x.Fallback = st.Runs, st.Reexecutions, st.Parks, st.Fallback
+	x.RanSerially = st.Serial || st.SerialFrom == 0
 
 	// Timing: engine 0 = parallel, engine 1 = serial, so that the pair's
 	// ratio is serial time / parallel time (the speedup).
 	var discard run.Stats
+	par, ser := blockOpts(run.Executor(popt, &discard)), blockOpts(nil)
 	fns := []func() error{
-		func() error {
-			_, err := chain.ExecuteBlock(chain.Mainnet, pb.Block, pb.Pre, blockOpts(run.Executor(popt, &discard)))
-			return err
-		},
-		func() error { _, err := chain.ExecuteBlock(chain.Mainnet, pb.Block, pb.Pre, blockOpts(nil)); return err },
+		func() error { _, err := chain.ExecuteBlock(chain.Mainnet, pb.Block, pb.Pre, par); return err },
+		func() error { _, err := chain.ExecuteBlock(chain.Mainnet, pb.Block, pb.Pre, ser); return err },
 	}
 	p, err := Interleave(fns, &o.Measure)
 	if err != nil {
@@ -366,17 +365,185 @@ func parallelBlock(pb *replay.PevmBlock, r *ParBlockResult, popt run.Options, co
 	x.SpeedupMin, x.SpeedupMax = minMax(p.Ratios[1])
 	r.Real = x
 
-	// Simulated cores: one run each, header checks and equality with serial.
+	// Simulated cores: one deterministic run each, checked the same way.
 	for i, c := range cores {
 		var rep *run.SimReport
-		simOpt := run.SimOptions{Cores: c, MinTxs: blockSimMinTxs, History: hist[i]}
-		var res *chain.BlockResult
-		exec := run.SimExecutor(simOpt, &rep)
-		pr := replay.RunPevmWith(pb, func(rules *fork_Rules, env *chain.BlockEnv, txs []*chain.Message, src state.Source) ([]*chain.Result, state.Diff, error) {
-			return exec(rules, env, txs, src)
-		})
-		_ = pr
-		_ = res
+		exec := run.SimExecutor(run.SimOptions{Cores: c, MinTxs: blockSimMinTxs, History: hist[i]}, &rep)
+		if err := checked(pb, exec, want, wantRoot); err != nil {
+			return fmt.Errorf("simulated %d cores: %w", c, err)
+		}
+		if rep == nil {
+			return fmt.Errorf("simulated %d cores: no report", c)
+		}
+		r.Sim = append(r.Sim, simResult(rep))
 	}
 	return nil
+}
+
+// simTotal summarises core count c over the blocks with transactions.
+func simTotal(c int, blocks []*ParBlockResult, get func(*ParBlockResult) *SimResult) SimTotal {
+	t := SimTotal{Cores: c}
+	var sp, eff, sp1 []float64
+	var serial, makespan float64
+	for _, b := range blocks {
+		s := get(b)
+		if s == nil || b.Txs == 0 || b.Error != "" {
+			continue
+		}
+		if s.Fallback {
+			t.Fallbacks++
+			sp1 = append(sp1, 1)
+			continue
+		}
+		t.Blocks++
+		sp, eff, sp1 = append(sp, s.Speedup), append(eff, s.Efficiency), append(sp1, s.Speedup)
+		serial += s.SerialTime
+		makespan += s.Makespan
+	}
+	t.MeanSpeedup, t.MeanEfficiency, t.MeanSpeedupFallback1, t.GeoSpeedup = mean(sp), mean(eff), mean(sp1), finite(GeoMean(sp))
+	if makespan > 0 {
+		t.TotalSpeedup = serial / makespan
+	}
+	return t
+}
+
+// pevmComparison compares over the blocks of pevm's 8-thread table.
+func pevmComparison(blocks []*ParBlockResult, cores []int) *PevmComparison {
+	k := -1
+	for i, c := range cores {
+		if c == 8 {
+			k = i
+		}
+	}
+	c := &PevmComparison{}
+	var pv, s8, real []float64
+	for _, b := range blocks {
+		if b.Pevm8 == nil || b.Error != "" || b.Real == nil {
+			continue
+		}
+		c.Blocks++
+		pv = append(pv, b.Pevm8.Speedup)
+		real = append(real, b.Real.Speedup)
+		if k >= 0 && k < len(b.Sim) && !b.Sim[k].Fallback {
+			s8 = append(s8, b.Sim[k].Speedup)
+			c.Sim8Comparisons++
+			if b.Sim[k].Speedup > b.Pevm8.Speedup {
+				c.Sim8AbovePevm++
+			}
+		}
+	}
+	if c.Blocks == 0 {
+		return nil
+	}
+	c.PevmMean, c.PevmGeo, c.RealMean = mean(pv), finite(GeoMean(pv)), mean(real)
+	c.Sim8Mean, c.Sim8Geo = mean(s8), finite(GeoMean(s8))
+	return c
+}
+
+// mean is the arithmetic mean (0 for none).
+func mean(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
+
+// RunDemo measures velarium's synthetic workloads (package demo, size
+// o.DemoSize, seed DemoSeed): run.Serial against run.Parallel on real
+// workers (interleaved rounds) and run.Simulate on each core count (the
+// options velarium demo uses: run.DefaultOptions' MinTxs and MaxRuns, no
+// learned history). Every parallel and simulated result must equal the
+// serial one (demo.Compare: per-transaction status, gas, logs, output, and
+// the post-state root).
+func RunDemo(o *ParallelOptions) *DemoSuiteResult {
+	logw := o.log()
+	size := o.DemoSize
+	if size <= 0 {
+		size = DemoSize
+	}
+	cores := o.SimCores
+	if cores == nil {
+		cores = DemoSimCores
+	}
+	workers := o.workers()
+	popt := run.DefaultOptions(workers)
+	out := &DemoSuiteResult{Size: size, Seed: DemoSeed, Workers: workers, SimCores: cores}
+	rules := demo.Rules()
+	for _, w := range demo.All() {
+		r := &DemoResult{Workload: w.Name, Desc: w.Desc}
+		out.Workloads = append(out.Workloads, r)
+		err := func() error {
+			b, err := w.Gen(size, DemoSeed)
+			if err != nil {
+				return fmt.Errorf("generating: %w", err)
+			}
+			r.Txs = len(b.Txs)
+			want, wantDiff, err := run.Serial(rules, b.Env, b.Txs, b.Pre)
+			if err != nil {
+				return fmt.Errorf("serial: %w", err)
+			}
+			for i, x := range want {
+				if x.Err != nil {
+					return fmt.Errorf("generated transaction %d is invalid: %w", i, x.Err)
+				}
+				r.GasUsed += x.GasUsed
+				if x.Status == 0 {
+					r.Failed++
+				}
+			}
+			wantRoot := postRoot(b.Pre, wantDiff)
+			x := &RealParallel{Workers: workers}
+			var st run.Stats
+			res, diff, err := run.Parallel(rules, b.Env, b.Txs, b.Pre, popt, &st)
+			if err != nil {
+				return fmt.Errorf("%d workers: %w", workers, err)
+			}
+			if err := demo.Compare(want, res, wantRoot, b.Pre, diff); err != nil {
+				return fmt.Errorf("%d workers differ from serial: %w", workers, err)
+			}
+			x.Runs, x.Reexecutions, x.Parks, x.Fallback = st.Runs, st.Reexecutions, st.Parks, st.Fallback
+			x.RanSerially = st.Serial || st.SerialFrom == 0
+			var discard run.Stats
+			fns := []func() error{
+				func() error { _, _, err := run.Parallel(rules, b.Env, b.Txs, b.Pre, popt, &discard); return err },
+				func() error { _, _, err := run.Serial(rules, b.Env, b.Txs, b.Pre); return err },
+			}
+			p, err := Interleave(fns, &o.Measure)
+			if err != nil {
+				return err
+			}
+			x.Parallel, x.Serial = sideResult(p.T[0], r.GasUsed), sideResult(p.T[1], r.GasUsed)
+			x.Speedup = p.Ratio(1)
+			x.SpeedupMin, x.SpeedupMax = minMax(p.Ratios[1])
+			r.Real = x
+			for _, c := range cores {
+				res, diff, rep, err := run.Simulate(rules, b.Env, b.Txs, b.Pre, run.SimOptions{Cores: c, MaxRuns: popt.MaxRuns, MinTxs: popt.MinTxs})
+				if err != nil {
+					return fmt.Errorf("simulated %d cores: %w", c, err)
+				}
+				if err := demo.Compare(want, res, wantRoot, b.Pre, diff); err != nil {
+					return fmt.Errorf("simulated %d cores differ from serial: %w", c, err)
+				}
+				r.Sim = append(r.Sim, simResult(rep))
+			}
+			return nil
+		}()
+		if err != nil {
+			r.Error = err.Error()
+			fmt.Fprintf(logw, "demo %-6s ERROR %v\n", w.Name, err)
+			continue
+		}
+		line := fmt.Sprintf("demo %-6s %4d txs  serial %10s  %d workers %10s  speedup %.2f [%.2f-%.2f]  re-exec %d",
+			r.Workload, r.Txs, fmtNs(r.Real.Serial.NsPerOp), workers, fmtNs(r.Real.Parallel.NsPerOp), r.Real.Speedup, r.Real.SpeedupMin, r.Real.SpeedupMax, r.Real.Reexecutions)
+		for _, s := range r.Sim {
+			line += fmt.Sprintf("  sim%d %.2f", s.Cores, s.Speedup)
+		}
+		fmt.Fprintln(logw, line)
+		runtime.GC()
+	}
+	return out
 }

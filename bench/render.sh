@@ -2,13 +2,13 @@
 # Takes a screenshot of the HTML report with headless Chromium (offline:
 # the page inlines Chart.js). Usage, from anywhere:
 #   bench/render.sh [HTML] [PNG] [WIDTH,HEIGHT]
-# Defaults: results/results.html -> results/report.png at 1400,2000 (paths
+# Defaults: results/results.html -> results/report.png at 1400,3400 (paths
 # relative to bench/). Needs Debian's chromium: apt-get install -y chromium
 set -euo pipefail
 cd "$(dirname "$0")"
 html=$(realpath "${1:-results/results.html}")
 png=$(realpath -m "${2:-results/report.png}")
-size=${3:-1400,2000}
+size=${3:-1400,3400}
 browser=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
 if [ -z "$browser" ]; then
 	echo "render.sh: no chromium found (apt-get install -y chromium)" >&2

@@ -101,14 +101,70 @@ type Report struct {
 	Suites       []SuiteSummary     `json:"suites,omitempty"`
 	Merged       [2]*ProfileSummary `json:"mergedProfiles,omitempty"`
 	Blocks       *BlockSuiteResult  `json:"blocks,omitempty"`
+	Parallel     *ParallelResult    `json:"parallel,omitempty"`
 	Pevm8Source  string             `json:"pevmParallel8Source"`
 	PevmLaterSrc string             `json:"pevmParallelLaterSource"`
-	Parallel     string             `json:"parallel"`
+	// MergedFrom lists the earlier runs some sections were taken from
+	// (velabench -merge).
+	MergedFrom []MergeNote `json:"mergedFrom,omitempty"`
 }
 
-// ParallelTODO is the note for the pending parallel comparison.
-const ParallelTODO = "TODO (pending): Velarium has no parallel executor yet, so there is no parallel column to measure. " +
-	"When one exists, add its per-block time and speedup over Velarium serial here, interleaved like the serial runs."
+// ParallelResult holds the parallel suites.
+type ParallelResult struct {
+	Blocks *ParBlockSuiteResult `json:"blocks,omitempty"`
+	Demo   *DemoSuiteResult     `json:"demo,omitempty"`
+}
+
+// MergeNote records sections taken from an earlier run.
+type MergeNote struct {
+	File     string   `json:"file"`
+	Sections []string `json:"sections"`
+	Env      Env      `json:"env"`
+}
+
+// MergeFrom fills the sections this report lacks (single transactions,
+// serial blocks, parallel blocks, demo) from the results.json at path, and
+// records that it did.
+func (r *Report) MergeFrom(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var old Report
+	if err := json.Unmarshal(b, &old); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	var took []string
+	if len(r.Cases) == 0 && len(old.Cases) > 0 {
+		r.Cases, r.Suites, r.Merged = old.Cases, old.Suites, old.Merged
+		took = append(took, "single transactions")
+	}
+	if r.Blocks == nil && old.Blocks != nil {
+		r.Blocks = old.Blocks
+		took = append(took, "serial blocks")
+	}
+	if old.Parallel != nil {
+		if r.Parallel == nil {
+			r.Parallel = &ParallelResult{}
+		}
+		if r.Parallel.Blocks == nil && old.Parallel.Blocks != nil {
+			r.Parallel.Blocks = old.Parallel.Blocks
+			took = append(took, "parallel blocks")
+		}
+		if r.Parallel.Demo == nil && old.Parallel.Demo != nil {
+			r.Parallel.Demo = old.Parallel.Demo
+			took = append(took, "parallel demo")
+		}
+	}
+	if len(took) > 0 {
+		// Notes of the earlier run's own merges stay attached to it.
+		r.MergedFrom = append(r.MergedFrom, MergeNote{File: path, Sections: took, Env: old.Env})
+		for _, n := range old.MergedFrom {
+			r.MergedFrom = append(r.MergedFrom, n)
+		}
+	}
+	return nil
+}
 
 // Summaries computes per-suite geometric means (cases that were measured)
 // and one over all single-transaction cases ("all").
@@ -271,35 +327,18 @@ func (r *Report) Markdown(w io.Writer) {
 	p("Taken %s on %s (%s, %d logical CPUs, GOMAXPROCS %d), %s, go-ethereum %s, Velarium %s.  \n",
 		e.Date, e.Host, e.CPU, e.NumCPU, e.GOMAXPROCS, e.GoVersion, e.Geth, e.Commit)
 	p("Flags: `%s`. Wall time %.0f s. Load average (1/5/15 min) at start %s, at end %s.\n\n", e.Flags, e.WallSeconds, e.LoadStart, e.LoadEnd)
+	for _, m := range r.MergedFrom {
+		p("**Merged:** %s taken from an earlier run (%s, flags `%s`, Velarium %s, load %s → %s, %.0f s).\n\n",
+			strings.Join(m.Sections, ", "), m.Env.Date, m.Env.Flags, m.Env.Commit, m.Env.LoadStart, m.Env.LoadEnd, m.Env.WallSeconds)
+	}
 	p("**Noise.** This machine has 2 cores shared with other builds. Each case runs the engines in one process, " +
 		"interleaved in rounds whose order changes every round (V,G then G,V ...); times are medians over rounds, " +
 		"the ratio is the median of the per-round ratios, and [min–max] of those ratios shows how much the rounds " +
 		"disagreed. Treat differences under ~10%% as noise.\n\n")
 
-	p("## Targets\n\nVelarium throughput / go-ethereum throughput (> 1: Velarium faster). Single transactions are " +
-		"compared with geth on a warm StateDB (its own benchmark loop; the headline) and, in brackets, with geth on a " +
-		"fresh StateDB per transaction (state loaded from the database, as Velarium's chain.Apply always does).\n\n")
-	p("| measure | measured | target | met |\n|---|---|---|---|\n")
-	if c := r.caseByName(SuiteEVMBenchmarks, "snailtracer/benchmark"); c != nil && c.Velarium != nil {
-		p("| snailtracer (Mgas/s ratio) | %s (fresh: %s) | ≥ %.1f× | %s |\n", fmtRatio(c.Ratio), fmtRatio(c.RatioFresh), TargetSnail, mark(c.Ratio >= TargetSnail))
+	if len(r.Cases) > 0 || (r.Blocks != nil && r.Blocks.Gas > 0) {
+		r.targetsMarkdown(w)
 	}
-	for _, s := range r.Suites {
-		if s.Suite == SuiteEVMBenchmarks {
-			p("| evm-benchmarks geometric mean | %s (fresh: %s) | ≥ %.1f× | %s |\n", fmtRatio(s.GeoRatio), fmtRatio(s.GeoRatioFresh), TargetGeo, mark(s.GeoRatio >= TargetGeo))
-		}
-	}
-	for _, s := range r.Suites {
-		if s.Suite == "all" {
-			p("| all single-tx cases, geometric mean | %s (fresh: %s) | (≥ %.1f×) | %s |\n", fmtRatio(s.GeoRatio), fmtRatio(s.GeoRatioFresh), TargetGeo, mark(s.GeoRatio >= TargetGeo))
-		}
-	}
-	if b := r.Blocks; b != nil && b.Gas > 0 {
-		p("| mainnet blocks, serial, execution alone (total gas / total time) | %s | ≥ %.1f× | %s |\n", fmtRatio(b.Ratio), TargetBlocks, mark(b.Ratio >= TargetBlocks))
-		p("| mainnet blocks, serial, geometric mean of per-block ratios | %s | (≥ %.1f×) | %s |\n", fmtRatio(b.GeoRatio), TargetBlocks, mark(b.GeoRatio >= TargetBlocks))
-		p("| mainnet blocks, serial, end to end | %s | — | |\n", fmtRatio(b.RatioE2E))
-	}
-	p("\n")
-
 	if len(r.Cases) > 0 {
 		p("## Single transactions\n\n")
 		p("Each case is one transaction. Velarium: `chain.Apply` on an immutable `state.Mem` (a fresh journaled " +
@@ -358,30 +397,23 @@ func (r *Report) Markdown(w io.Writer) {
 			fmtMgas(b.E2EMgas[0]), fmtMgas(b.E2EMgas[1]), fmtRatio(b.RatioE2E))
 		p("| geometric mean of per-block exec ratios | | | | %s | | | |\n\n", fmtRatio(b.GeoRatio))
 		p("Shared setup outside the timing (bytecodes.json, block_hashes.json, KZG setup): %.1f s.\n\n", b.SharedLoadSeconds)
-		p("| block | fork | txs | gas | Velarium exec | Mgas/s | geth exec | Mgas/s | ratio [min–max] | Velarium e2e Mgas/s | geth e2e Mgas/s | e2e ratio | allocs V / G | Velarium parallel | pevm 8-thr speedup¹ | pevm later speedup² |\n")
-		p("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n")
+		p("| block | fork | txs | gas | Velarium exec | Mgas/s | geth exec | Mgas/s | ratio [min–max] | Velarium e2e Mgas/s | geth e2e Mgas/s | e2e ratio | allocs V / G |\n")
+		p("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, x := range b.Blocks {
-			ref8, refL := "—", "—"
-			if x.Pevm8 != nil {
-				ref8 = fmt.Sprintf("%.2f×", x.Pevm8.Speedup)
-			}
-			if x.PevmLater != nil {
-				refL = fmt.Sprintf("%.2f×", x.PevmLater.Speedup)
-			}
 			if x.Exec[0] == nil {
-				p("| %d | %s | %d | %s | ERROR: %s | | | | | | | | | TODO | %s | %s |\n", x.Number, x.Fork, x.Txs, gasStr(x.GasUsed), mdEscape(trunc(x.Error, 200)), ref8, refL)
+				p("| %d | %s | %d | %s | ERROR: %s | | | | | | | | |\n", x.Number, x.Fork, x.Txs, gasStr(x.GasUsed), mdEscape(trunc(x.Error, 200)))
 				continue
 			}
-			p("| %d | %s | %d | %s | %s | %s | %s | %s | %s [%.2f–%.2f] | %s | %s | %s | %s / %s | TODO | %s | %s |\n",
+			p("| %d | %s | %d | %s | %s | %s | %s | %s | %s [%.2f–%.2f] | %s | %s | %s | %s / %s |\n",
 				x.Number, x.Fork, x.Txs, gasStr(x.GasUsed), fmtNs(x.Exec[0].NsPerOp), fmtMgas(x.Exec[0].MgasPerSec),
 				fmtNs(x.Exec[1].NsPerOp), fmtMgas(x.Exec[1].MgasPerSec), fmtRatio(x.Ratio), x.RatioMin, x.RatioMax,
 				fmtMgas(x.E2E[0].MgasPerSec), fmtMgas(x.E2E[1].MgasPerSec), fmtRatio(x.RatioE2E),
-				fmtCount(x.Exec[0].AllocsPerOp), fmtCount(x.Exec[1].AllocsPerOp), ref8, refL)
+				fmtCount(x.Exec[0].AllocsPerOp), fmtCount(x.Exec[1].AllocsPerOp))
 		}
-		p("\n¹ %s.  \n² %s.\n\n", PevmRefSource8, PevmRefSourceLater)
-		p("## Parallel execution\n\n**%s** pevm's published speedups (another engine, revm, on other machines) are "+
-			"quoted in the last two columns for the same block numbers, as a reference for what parallel execution "+
-			"gained there; they are not Velarium measurements.\n\n", ParallelTODO)
+		p("\n")
+	}
+	if r.Parallel != nil {
+		r.parallelMarkdown(w)
 	}
 
 	if r.Merged[0] != nil || r.Merged[1] != nil {
@@ -398,6 +430,35 @@ func (r *Report) Markdown(w io.Writer) {
 			p("\n")
 		}
 	}
+}
+
+// targetsMarkdown writes the targets table (serial comparisons).
+func (r *Report) targetsMarkdown(w io.Writer) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	p("## Targets\n\nVelarium throughput / go-ethereum throughput (> 1: Velarium faster). Single transactions are " +
+		"compared with geth on a warm StateDB (its own benchmark loop; the headline) and, in brackets, with geth on a " +
+		"fresh StateDB per transaction (state loaded from the database, as Velarium's chain.Apply always does).\n\n")
+	p("| measure | measured | target | met |\n|---|---|---|---|\n")
+	if c := r.caseByName(SuiteEVMBenchmarks, "snailtracer/benchmark"); c != nil && c.Velarium != nil {
+		p("| snailtracer (Mgas/s ratio) | %s (fresh: %s) | ≥ %.1f× | %s |\n", fmtRatio(c.Ratio), fmtRatio(c.RatioFresh), TargetSnail, mark(c.Ratio >= TargetSnail))
+	}
+	for _, s := range r.Suites {
+		if s.Suite == SuiteEVMBenchmarks {
+			p("| evm-benchmarks geometric mean | %s (fresh: %s) | ≥ %.1f× | %s |\n", fmtRatio(s.GeoRatio), fmtRatio(s.GeoRatioFresh), TargetGeo, mark(s.GeoRatio >= TargetGeo))
+		}
+	}
+	for _, s := range r.Suites {
+		if s.Suite == "all" {
+			p("| all single-tx cases, geometric mean | %s (fresh: %s) | (≥ %.1f×) | %s |\n", fmtRatio(s.GeoRatio), fmtRatio(s.GeoRatioFresh), TargetGeo, mark(s.GeoRatio >= TargetGeo))
+		}
+	}
+	if b := r.Blocks; b != nil && b.Gas > 0 {
+		p("| mainnet blocks, serial, execution alone (total gas / total time) | %s | ≥ %.1f× | %s |\n", fmtRatio(b.Ratio), TargetBlocks, mark(b.Ratio >= TargetBlocks))
+		p("| mainnet blocks, serial, geometric mean of per-block ratios | %s | (≥ %.1f×) | %s |\n", fmtRatio(b.GeoRatio), TargetBlocks, mark(b.GeoRatio >= TargetBlocks))
+		p("| mainnet blocks, serial, end to end | %s | — | |\n", fmtRatio(b.RatioE2E))
+	}
+	p("\n")
+
 }
 
 func suiteEnd(cases []*CaseResult, c *CaseResult) bool {
@@ -480,6 +541,8 @@ type chartData struct {
 	BRatio  []float64 `json:"bRatio"`
 	BVe2e   []float64 `json:"bVe2e"`
 	BGe2e   []float64 `json:"bGe2e"`
+	// Par holds the parallel charts' data (nil without the parallel suites).
+	Par *parallelChart `json:"par,omitempty"`
 }
 
 // WriteHTML writes a self-contained page (Chart.js inlined) with charts
@@ -510,6 +573,12 @@ func (r *Report) WriteHTML(path string, mdTables string) error {
 			d.BGe2e = append(d.BGe2e, round3(x.E2E[1].MgasPerSec))
 		}
 	}
+	d.Par = r.parallelChartData()
+	hasPar, hasDemo, parH := false, false, 300
+	if d.Par != nil {
+		hasPar, hasDemo = len(d.Par.Labels) > 0, len(d.Par.DNames) > 0
+		parH = max(300, 6*(2+len(d.Par.SimCores))*len(d.Par.Labels)+120)
+	}
 	data, err := json.Marshal(d)
 	if err != nil {
 		return err
@@ -528,6 +597,9 @@ func (r *Report) WriteHTML(path string, mdTables string) error {
 		"BlockH":    max(300, 9*len(d.BLabels)+80),
 		"HasCases":  len(d.Labels) > 0,
 		"HasBlocks": len(d.BLabels) > 0,
+		"HasPar":    hasPar,
+		"HasDemo":   hasDemo,
+		"ParH":      parH,
 	})
 }
 
@@ -673,6 +745,14 @@ Shared 2-core machine: treat differences under ~10% as noise.</p>
 <h2>Velarium / geth per mainnet block</h2>
 <p class="note">Execution alone; red dashed line: the 1.5× target.</p>
 <div class="chart" style="height:{{.BlockH}}px"><canvas id="bratios"></canvas></div></div>{{end}}
+{{if .HasPar}}<div><h2>Parallel speedup over Velarium serial, per mainnet block</h2>
+<p class="note">Simulated cores (model time, deterministic) and pevm's published 8-thread speedup for the same block
+(revm on an i9-12900K; blank where its table does not list the block), with the real workers measured on this
+shared 2-core machine (noisy). Fallbacks left blank.</p>
+<div class="chart" style="height:{{.ParH}}px"><canvas id="pblocks"></canvas></div></div>{{end}}
+{{if .HasDemo}}<div><h2>Demo workloads: speedup against cores</h2>
+<p class="note">Lines: simulated cores; dots at 2: the real workers on this shared 2-core machine; dashed: ideal (speedup = cores). Log-log.</p>
+<div class="chart" style="height:420px"><canvas id="pdemo"></canvas></div></div>{{end}}
 </div>
 <hr>
 {{.Summary}}
@@ -721,6 +801,41 @@ if (D.bLabels && D.bLabels.length && document.getElementById('blocks')) {
     options: { indexAxis: 'y', maintainAspectRatio: false,
       scales: { x: { type: 'logarithmic', suggestedMin: 0.3, suggestedMax: 3, ticks: logTicks, title: { display: true, text: 'ratio (log scale)' } }, y: { ticks: { autoSkip: false } } },
       plugins: { legend: { display: false }, refLines: { values: [1, 1.5] } } }
+  });
+}
+const P = D.par;
+if (P && P.labels && P.labels.length && document.getElementById('pblocks')) {
+  const cols = ['#1565c0', '#64b5f6'];
+  const ds = P.simCores.map((c, i) => ({ label: 'Velarium, simulated ' + c + ' cores', data: P.sim[i], backgroundColor: cols[i % 2] }));
+  ds.push({ label: 'pevm, 8 threads (published)', data: P.pevm8, backgroundColor: '#ef6c00' });
+  ds.push({ label: 'Velarium, ' + P.workers + ' real workers (this machine)', data: P.real, backgroundColor: '#9e9e9e' });
+  new Chart(document.getElementById('pblocks'), {
+    type: 'bar', plugins: [refLines],
+    data: { labels: P.labels, datasets: ds },
+    options: { indexAxis: 'y', maintainAspectRatio: false,
+      scales: { x: { beginAtZero: true, title: { display: true, text: 'speedup over serial' } }, y: { ticks: { autoSkip: false } } },
+      plugins: { legend: { display: true, position: 'top' }, refLines: { values: [1] } } }
+  });
+}
+if (P && P.dNames && P.dNames.length && document.getElementById('pdemo')) {
+  const cols = ['#1565c0', '#c62828', '#2e7d32', '#ef6c00', '#6a1b9a', '#00838f'];
+  const maxC = Math.max(...P.dCores);
+  const pow2 = [0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256];
+  const ds = P.dNames.map((n, i) => ({ type: 'line', label: n + ' (simulated)', borderColor: cols[i % cols.length], backgroundColor: cols[i % cols.length],
+    data: P.dCores.map((c, k) => ({ x: c, y: P.dSim[i][k] })).filter(p => p.y !== null), tension: 0 }));
+  P.dNames.forEach((n, i) => ds.push({ type: 'scatter', label: n + ' (' + P.dWorkers + ' real workers)', data: [{ x: P.dWorkers, y: P.dReal[i] }],
+    borderColor: cols[i % cols.length], backgroundColor: cols[i % cols.length], pointStyle: 'rectRot', pointRadius: 6 }));
+  ds.push({ type: 'line', label: 'ideal', data: [{ x: 1, y: 1 }, { x: maxC, y: maxC }], borderColor: '#888', borderDash: [5, 4], pointRadius: 0, borderWidth: 1 });
+  new Chart(document.getElementById('pdemo'), {
+    type: 'line', data: { datasets: ds },
+    options: { maintainAspectRatio: false, parsing: true,
+      scales: { x: { type: 'logarithmic', min: 1, max: maxC, title: { display: true, text: 'cores / workers (log)' },
+                     afterBuildTicks: ax => { ax.ticks = pow2.filter(v => v >= 1 && v <= maxC).map(v => ({ value: v })); },
+                     ticks: { callback: v => String(v) } },
+                y: { type: 'logarithmic', min: 0.5, max: maxC, title: { display: true, text: 'speedup over serial (log)' },
+                     afterBuildTicks: ax => { ax.ticks = pow2.filter(v => v <= maxC).map(v => ({ value: v })); },
+                     ticks: { callback: v => String(v) + '×' } } },
+      plugins: { legend: { display: true, position: 'top', labels: { boxWidth: 12 } } } }
   });
 }
 </script>

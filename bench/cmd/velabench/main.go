@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"time"
 
@@ -21,7 +22,7 @@ import (
 
 func main() {
 	var (
-		suites      = flag.String("suite", "evm,blocks", "comma-separated suites: evm (= evm-benchmarks,evmone-legacy,pevm-contracts), evm-benchmarks, evmone-legacy, pevm-contracts, blocks")
+		suites      = flag.String("suite", "evm,blocks,parallel", "comma-separated suites: evm (= evm-benchmarks,evmone-legacy,pevm-contracts), evm-benchmarks, evmone-legacy, pevm-contracts, blocks, parallel (= parallel-blocks,parallel-demo), parallel-blocks, parallel-demo")
 		count       = flag.Int("count", 9, "interleaved rounds per single-transaction case")
 		target      = flag.Duration("target", 30*time.Millisecond, "time per engine per round (single-transaction cases); slow cases run once per round")
 		blockCount  = flag.Int("block-count", 5, "interleaved rounds per block (execution alone and end to end each)")
@@ -33,6 +34,9 @@ func main() {
 		profGeth    = flag.Bool("profile-geth", true, "with -cpuprofile, profile the go-ethereum side too")
 		profTime    = flag.Duration("profile-time", 500*time.Millisecond, "CPU profile length per case and engine")
 		fixtures    = flag.String("fixtures", "", "fixtures root (default $VELARIUM_FIXTURES or ../shared/fixtures)")
+		workers     = flag.Int("workers", runtime.NumCPU(), "real parallel workers (parallel suites)")
+		demoSize    = flag.Int("demo-size", bench.DemoSize, "transactions per demo workload (parallel-demo)")
+		merge       = flag.String("merge", "", "results.json of an earlier run: the sections this run does not measure are taken from it (its date and flags are recorded)")
 	)
 	flag.Parse()
 	start := time.Now()
@@ -50,7 +54,7 @@ func main() {
 		}
 	}
 	var evmSuites []string
-	doBlocks := false
+	doBlocks, doParBlocks, doDemo := false, false, false
 	for _, s := range strings.Split(*suites, ",") {
 		switch s = strings.TrimSpace(s); s {
 		case "evm":
@@ -59,6 +63,12 @@ func main() {
 			evmSuites = append(evmSuites, s)
 		case "blocks":
 			doBlocks = true
+		case "parallel":
+			doParBlocks, doDemo = true, true
+		case "parallel-blocks":
+			doParBlocks = true
+		case "parallel-demo":
+			doDemo = true
 		case "":
 		default:
 			fail(fmt.Errorf("unknown suite %q", s))
@@ -67,7 +77,7 @@ func main() {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		fail(err)
 	}
-	rep := &bench.Report{Env: env, Pevm8Source: bench.PevmRefSource8, PevmLaterSrc: bench.PevmRefSourceLater, Parallel: bench.ParallelTODO}
+	rep := &bench.Report{Env: env, Pevm8Source: bench.PevmRefSource8, PevmLaterSrc: bench.PevmRefSourceLater}
 
 	if len(evmSuites) > 0 {
 		cases, err := bench.LoadCases(root, evmSuites)
@@ -101,6 +111,32 @@ func main() {
 			fail(err)
 		}
 		rep.Blocks = res
+	}
+	if doParBlocks || doDemo {
+		opt := &bench.ParallelOptions{Measure: bench.MeasureOptions{Count: *blockCount, Target: *blockTarget}, Workers: *workers,
+			DemoSize: *demoSize, Log: os.Stderr}
+		if *blocks != "" {
+			opt.Filter = regexp.MustCompile(*blocks)
+		}
+		rep.Parallel = &bench.ParallelResult{}
+		if doParBlocks {
+			fmt.Fprintf(os.Stderr, "== parallel, mainnet blocks: serial vs %d workers (%d rounds, %v per side per round), simulated %v cores\n",
+				opt.Workers, *blockCount, *blockTarget, bench.BlockSimCores)
+			res, err := bench.RunParallelBlocks(filepath.Join(root, "mainnet", "pevm", "blocks"), nil, opt)
+			if err != nil {
+				fail(err)
+			}
+			rep.Parallel.Blocks = res
+		}
+		if doDemo {
+			fmt.Fprintf(os.Stderr, "== parallel, demo workloads (%d txs): serial vs %d workers, simulated %v cores\n", *demoSize, opt.Workers, bench.DemoSimCores)
+			rep.Parallel.Demo = bench.RunDemo(opt)
+		}
+	}
+	if *merge != "" {
+		if err := rep.MergeFrom(*merge); err != nil {
+			fail(err)
+		}
 	}
 	rep.Env.LoadEnd = bench.LoadAvg()
 	rep.Env.WallSeconds = time.Since(start).Seconds()
