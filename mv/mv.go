@@ -119,6 +119,9 @@ type Store struct {
 	// predicted); touched only by the serialised writing calls.
 	written [][]Key
 
+	// committed is the length of the final prefix (see SetCommitted).
+	committed atomic.Int64
+
 	// Hot lists the elements whose change invalidated readers in the last
 	// call of Finish (for the learned layer of scheduling).
 	Hot []Key
@@ -345,16 +348,27 @@ func (s *Store) Finish(tx int, writes []KeyWrite, codes map[common.Hash][]byte) 
 	s.Hot = s.Hot[:0]
 	var out []int
 	seen := make(map[int]bool)
+	committed := int(s.committed.Load())
 	// check re-verifies e's readers above tx (the caller holds the lock).
+	// Only readers between tx and the next full write above it can have
+	// changed; readers already final can never be invalidated again and
+	// are dropped, as are reads of stale incarnations.
 	check := func(sh *shard, e *element) {
+		limit := int(^uint(0) >> 1)
+		for i := e.below(tx+1) + 1; i < len(e.versions); i++ {
+			if v := &e.versions[i]; v.tx > tx && !v.w.Credit {
+				limit = v.tx
+				break
+			}
+		}
 		rs := e.readers[:0]
 		for _, rd := range e.readers {
-			if int(s.inc[rd.tx].Load()) != rd.inc {
-				continue // a stale incarnation's read: drop it
+			if rd.tx < committed || int(s.inc[rd.tx].Load()) != rd.inc {
+				continue
 			}
 			rs = append(rs, rd)
 			r := rd.tx
-			if r <= tx || seen[r] {
+			if r <= tx || r > limit || seen[r] {
 				continue
 			}
 			now, blk, err := s.valueAt(sh, e, r)
@@ -529,3 +543,7 @@ func (s *Store) Predict(tx int, keys ...Key) {
 
 // Current reports whether inc is tx's current incarnation (see Begin).
 func (s *Store) Current(tx, inc int) bool { return int(s.inc[tx].Load()) == inc }
+
+// SetCommitted tells the store that transactions below k are final: their
+// reads can never be invalidated again, so they are forgotten.
+func (s *Store) SetCommitted(k int) { s.committed.Store(int64(k)) }

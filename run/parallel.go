@@ -265,6 +265,7 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 				for _, r := range inval {
 					store.Begin(r, sc.Inc(r)) // their old reads stop counting now
 				}
+				store.SetCommitted(sc.Committed())
 				opt.History.learnNow(store, sc, txs, t.Tx+1)
 				if opt.Adaptive && sc.Reexecutions > adaptiveMinReexec && 2*sc.Reexecutions > sc.Committed() && !sc.Finished() {
 					abandon = true

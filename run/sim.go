@@ -411,6 +411,7 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 			for _, x := range inval {
 				store.Begin(x, sc.Inc(x))
 			}
+			store.SetCommitted(sc.Committed())
 			opt.History.learnNow(store, sc, txs, r.tx+1)
 		}
 	}
