@@ -341,8 +341,15 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	}
 	for !sc.Finished() {
 		if sc.Exceeded {
+			// Bounded runs: the block finishes serially; the time spent so
+			// far is lost, and the report says so.
 			res, d, err := Serial(rules, env, txs, src)
 			rep.Serial = true
+			rep.Makespan = now + serialTime
+			rep.Speedup = serialTime / rep.Makespan
+			rep.Reexecutions, rep.Parks, rep.Runs = sc.Reexecutions, sc.Parks, n+sc.Reexecutions
+			rep.Utilisation = (busy + serialTime) / (float64(opt.Cores) * rep.Makespan)
+			rep.Hot = HotElements(store, 10)
 			return res, d, rep, err
 		}
 		for c := 0; c < opt.Cores; c++ {
