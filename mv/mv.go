@@ -143,7 +143,48 @@ func New(base state.Source, n int) *Store {
 
 func shardOf(a common.Address) int { return int(a[19]^a[0]) % nShards }
 
+// shard returns the shard of an account's non-slot elements (account,
+// balance, storage reset).
 func (s *Store) shard(a common.Address) *shard { return &s.shards[shardOf(a)] }
+
+// shardIndex returns the index of the shard holding k: slots are spread
+// by slot, so that a hot contract's storage is not one lock; everything
+// else by address.
+func shardIndex(k Key) int {
+	if k.Kind == Slot {
+		return int(k.Addr[19]^k.Slot[31]^k.Slot[0]) % nShards
+	}
+	return shardOf(k.Addr)
+}
+
+// shardFor returns the shard holding k.
+func (s *Store) shardFor(k Key) *shard { return &s.shards[shardIndex(k)] }
+
+// lockKey locks what reading or writing k needs: its shard and, for a
+// slot, its account's shard too (the storage-reset element), in index
+// order so that two lockers never wait on each other.
+func (s *Store) lockKey(k Key) (sh, ash *shard) {
+	i, j := shardIndex(k), shardOf(k.Addr)
+	sh, ash = &s.shards[i], &s.shards[j]
+	switch {
+	case i == j:
+		sh.mu.Lock()
+	case i < j:
+		sh.mu.Lock()
+		ash.mu.Lock()
+	default:
+		ash.mu.Lock()
+		sh.mu.Lock()
+	}
+	return sh, ash
+}
+
+func (s *Store) unlockKey(sh, ash *shard) {
+	sh.mu.Unlock()
+	if ash != sh {
+		ash.mu.Unlock()
+	}
+}
 
 // elem returns the element for k; the caller holds k's shard lock.
 func (sh *shard) elem(k Key) *element {
@@ -224,7 +265,7 @@ func (e *element) below(tx int) int {
 // last write.
 func (s *Store) valueAt(sh *shard, e *element, tx int) (Value, int, error) {
 	if e.key.Kind == Slot {
-		if ce := sh.elems[Key{Kind: Cleared, Addr: e.key.Addr}]; ce != nil {
+		if ce := s.shard(e.key.Addr).elems[Key{Kind: Cleared, Addr: e.key.Addr}]; ce != nil {
 			if j := ce.below(tx); j >= 0 {
 				cw := ce.versions[j].tx
 				if s.isPending(cw) {
@@ -268,9 +309,8 @@ func (s *Store) valueAt(sh *shard, e *element, tx int) (Value, int, error) {
 // reader. When the value depends on a pending write, it returns the
 // writer's index (>= 0) and registers nothing: the caller parks tx.
 func (s *Store) Read(tx int, k Key) (Value, int, error) {
-	sh := s.shard(k.Addr)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
+	sh, ash := s.lockKey(k)
+	defer s.unlockKey(sh, ash)
 	return s.readLocked(sh, tx, k)
 }
 
@@ -391,22 +431,20 @@ func (s *Store) Finish(tx int, writes []KeyWrite, codes map[common.Hash][]byte) 
 		if has(k) {
 			continue
 		}
-		sh := s.shard(k.Addr)
-		sh.mu.Lock()
+		sh, ash := s.lockKey(k)
 		e := sh.elems[k]
 		if i := e.below(tx + 1); i >= 0 && e.versions[i].tx == tx {
 			e.versions = append(e.versions[:i], e.versions[i+1:]...)
 			check(sh, e)
 		}
-		sh.mu.Unlock()
+		s.unlockKey(sh, ash)
 	}
 	keys := make([]Key, 0, len(writes))
 	sorted := append([]KeyWrite(nil), writes...)
 	sort.Slice(sorted, func(i, j int) bool { return keyLess(sorted[i].Key, sorted[j].Key) })
 	for _, kw := range sorted {
 		k, w := kw.Key, kw.Write
-		sh := s.shard(k.Addr)
-		sh.mu.Lock()
+		sh, ash := s.lockKey(k)
 		e := sh.elem(k)
 		i := e.below(tx + 1)
 		mine := i >= 0 && e.versions[i].tx == tx
@@ -421,7 +459,7 @@ func (s *Store) Finish(tx int, writes []KeyWrite, codes map[common.Hash][]byte) 
 					e.versions = append(e.versions[:i], e.versions[i+1:]...)
 					check(sh, e)
 				}
-				sh.mu.Unlock()
+				s.unlockKey(sh, ash)
 				continue
 			}
 		}
@@ -437,7 +475,7 @@ func (s *Store) Finish(tx int, writes []KeyWrite, codes map[common.Hash][]byte) 
 			e.versions[i+1] = version{tx: tx, w: w}
 			check(sh, e)
 		}
-		sh.mu.Unlock()
+		s.unlockKey(sh, ash)
 	}
 	s.written[tx] = keys
 	sort.Ints(out)
@@ -446,7 +484,7 @@ func (s *Store) Finish(tx int, writes []KeyWrite, codes map[common.Hash][]byte) 
 
 // Writers returns the transactions that wrote k, ascending (run alone).
 func (s *Store) Writers(k Key) []int {
-	e := s.shard(k.Addr).elems[k]
+	e := s.shardFor(k).elems[k]
 	if e == nil {
 		return nil
 	}
@@ -462,9 +500,8 @@ func (s *Store) Writers(k Key) []int {
 // a slot, the storage reset that hides older writes). For critical paths
 // (run alone).
 func (s *Store) Sources(tx int, k Key) []int {
-	sh := s.shard(k.Addr)
 	var out []int
-	if e := sh.elems[k]; e != nil {
+	if e := s.shardFor(k).elems[k]; e != nil {
 		for i := e.below(tx); i >= 0; i-- {
 			v := &e.versions[i]
 			out = append(out, v.tx)
@@ -474,7 +511,7 @@ func (s *Store) Sources(tx int, k Key) []int {
 		}
 	}
 	if k.Kind == Slot {
-		if ce := sh.elems[Key{Kind: Cleared, Addr: k.Addr}]; ce != nil {
+		if ce := s.shard(k.Addr).elems[Key{Kind: Cleared, Addr: k.Addr}]; ce != nil {
 			if j := ce.below(tx); j >= 0 {
 				out = append(out, ce.versions[j].tx)
 			}
@@ -524,7 +561,7 @@ func bytesCompare(a, b []byte) int {
 // readers above it wait instead of speculating on older values.
 func (s *Store) Predict(tx int, keys ...Key) {
 	for _, k := range keys {
-		sh := s.shard(k.Addr)
+		sh := s.shardFor(k)
 		sh.mu.Lock()
 		e := sh.elem(k)
 		i := e.below(tx + 1)

@@ -67,13 +67,13 @@ func (s *Store) ObserveBalance(tx int, addr common.Address) (uint256.Int, int, e
 // ReadSlot reads a storage slot for tx (registering on the slot and on the
 // account's storage-reset element).
 func (s *Store) ReadSlot(tx int, addr common.Address, slot common.Hash) (common.Hash, int, error) {
-	sh := s.shard(addr)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if _, blk, err := s.readLocked(sh, tx, Key{Kind: Cleared, Addr: addr}); err != nil || blk >= 0 {
+	k := Key{Kind: Slot, Addr: addr, Slot: slot}
+	sh, ash := s.lockKey(k)
+	defer s.unlockKey(sh, ash)
+	if _, blk, err := s.readLocked(ash, tx, Key{Kind: Cleared, Addr: addr}); err != nil || blk >= 0 {
 		return common.Hash{}, blk, err
 	}
-	v, blk, err := s.readLocked(sh, tx, Key{Kind: Slot, Addr: addr, Slot: slot})
+	v, blk, err := s.readLocked(sh, tx, k)
 	return v.Word, blk, err
 }
 
