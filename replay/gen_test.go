@@ -303,10 +303,58 @@ func genBlocktests(t *testing.T, root string) {
 	writeFile(t, filepath.Join(root, "malformed", "malformed.json"), []byte(`{"t": {"network": "Cancun", "pre": {`))
 }
 
+// TestGenerateTestdata rewrites testdata/ with -update; without it, it
+// regenerates into a temporary folder and checks that every committed file
+// is exactly what the generator writes (nothing under testdata/ comes from
+// elsewhere).
 func TestGenerateTestdata(t *testing.T) {
+	root := "testdata"
 	if !*update {
-		t.Skip("run with -update to rewrite testdata/")
+		root = t.TempDir()
 	}
-	genPevm(t, filepath.Join("testdata", "pevm"))
-	genBlocktests(t, filepath.Join("testdata", "blocktests"))
+	genPevm(t, filepath.Join(root, "pevm"))
+	genBlocktests(t, filepath.Join(root, "blocktests"))
+	if *update {
+		return
+	}
+	n := 0
+	err := filepath.Walk(root, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		want, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		got, err := os.ReadFile(filepath.Join("testdata", rel))
+		if err != nil {
+			return fmt.Errorf("generated %s is not committed: %w", rel, err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("testdata/%s differs from what the generator writes (run with -update)", rel)
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatal("the generator wrote nothing")
+	}
+	// And nothing committed that the generator does not write.
+	err = filepath.Walk("testdata", func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel("testdata", path)
+		if _, err := os.Stat(filepath.Join(root, rel)); err != nil {
+			t.Errorf("testdata/%s is not written by the generator", rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
