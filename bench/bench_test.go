@@ -9,22 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/velarium/velarium/internal/fixtures"
 	"github.com/velarium/velarium/replay"
 )
-
-// fixtures returns the fixtures root, or skips (fails under
-// VELARIUM_REQUIRE_FIXTURES=1) when there is none.
-func fixtures(tb testing.TB) string {
-	tb.Helper()
-	root, err := FixturesRoot()
-	if err != nil {
-		if os.Getenv("VELARIUM_REQUIRE_FIXTURES") == "1" {
-			tb.Fatal(err)
-		}
-		tb.Skip(err)
-	}
-	return root
-}
 
 var (
 	casesOnce sync.Once
@@ -33,7 +20,7 @@ var (
 )
 
 func loadAll(tb testing.TB) []*Case {
-	root := fixtures(tb)
+	root := fixtures.Require(tb)
 	casesOnce.Do(func() {
 		allCases, casesErr = LoadCases(root, []string{SuiteEVMBenchmarks, SuiteEvmoneLegacy, SuitePevmContracts})
 	})
@@ -78,7 +65,7 @@ func TestVerifyCases(t *testing.T) {
 // paths (all 50 with VELABENCH_ALL_BLOCKS=1; velabench checks all of them
 // before timing).
 func TestVerifyBlocks(t *testing.T) {
-	root := fixtures(t)
+	root := fixtures.Require(t)
 	dirs, err := replay.BlockDirs(filepath.Join(root, "mainnet", "pevm", "blocks"))
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +94,7 @@ func TestVerifyBlocks(t *testing.T) {
 // real-parallel and simulated run must equal serial, and the report must
 // render.
 func TestParallelSuites(t *testing.T) {
-	root := fixtures(t)
+	root := fixtures.Require(t)
 	o := &ParallelOptions{Measure: MeasureOptions{Count: 1, Target: time.Millisecond}, DemoSize: 40}
 	if os.Getenv("VELABENCH_ALL_BLOCKS") != "1" {
 		o.Filter = regexp.MustCompile(`^(46147|5891667|19929064)$`)
@@ -215,7 +202,7 @@ func BenchmarkUniswapV3Swap(b *testing.B) {
 // BenchmarkBlock executes two mainnet blocks (execution alone) on each
 // engine.
 func BenchmarkBlock(b *testing.B) {
-	root := fixtures(b)
+	root := fixtures.Require(b)
 	l := replay.NewLoader()
 	tmp := b.TempDir()
 	for _, n := range []string{"4370000", "13217637"} {

@@ -10,42 +10,10 @@ package bench
 
 import (
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 )
-
-// FixturesRoot returns the shared fixtures folder: $VELARIUM_FIXTURES when
-// set, else the first folder D/../shared/fixtures that exists, with D the
-// working directory or one of the folders above it (from bench/ that is the
-// checkout's sibling ../shared/fixtures).
-func FixturesRoot() (string, error) {
-	if dir := os.Getenv("VELARIUM_FIXTURES"); dir != "" {
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-			return "", fmt.Errorf("VELARIUM_FIXTURES=%s is not a directory", dir)
-		}
-		return dir, nil
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for d := wd; ; {
-		cand := filepath.Join(filepath.Dir(d), "shared", "fixtures")
-		if fi, err := os.Stat(cand); err == nil && fi.IsDir() {
-			return cand, nil
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			break
-		}
-		d = parent
-	}
-	return "", errors.New("no ../shared/fixtures above the working directory (set VELARIUM_FIXTURES)")
-}
 
 // expandHex decodes the hex notation of the evmone benchmark files: plain
 // hex, spaces ignored, and "(Nx<hex>)" meaning <hex> repeated N times.

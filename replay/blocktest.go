@@ -5,14 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -22,6 +19,7 @@ import (
 	"github.com/holiman/uint256"
 	"github.com/velarium/velarium/chain"
 	"github.com/velarium/velarium/fork"
+	"github.com/velarium/velarium/internal/pool"
 	"github.com/velarium/velarium/state"
 )
 
@@ -574,63 +572,15 @@ func RunBlockTestFile(path string, opts *BlockTestOptions) ([]*TestResult, error
 // returns one result per path in the order of paths. done, when set, is
 // called (one call at a time) as each file finishes.
 func RunBlockTestFiles(paths []string, workers int, opts *BlockTestOptions, done func(*BlockTestFileResult)) []BlockTestFileResult {
-	workers = max(workers, 1)
 	out := make([]BlockTestFileResult, len(paths))
-	order := make([]int, len(paths))
-	size := make([]int64, len(paths))
-	for i, p := range paths {
-		order[i] = i
-		if fi, err := os.Stat(p); err == nil {
-			size[i] = fi.Size()
-		}
+	run := func(i int) {
+		res, err := RunBlockTestFile(paths[i], opts)
+		out[i] = BlockTestFileResult{Path: paths[i], Results: res, Err: err}
 	}
-	sort.SliceStable(order, func(a, b int) bool { return size[order[a]] > size[order[b]] })
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				res, err := RunBlockTestFile(paths[i], opts)
-				out[i] = BlockTestFileResult{Path: paths[i], Results: res, Err: err}
-				if done != nil {
-					mu.Lock()
-					done(&out[i])
-					mu.Unlock()
-				}
-			}
-		}()
+	var report func(int)
+	if done != nil {
+		report = func(i int) { done(&out[i]) }
 	}
-	for _, i := range order {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
+	pool.LargestFirst(paths, workers, run, report)
 	return out
-}
-
-// JSONFiles returns the .json files at path: path itself when it is a
-// file, else every .json file below it, sorted.
-func JSONFiles(path string) ([]string, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.IsDir() {
-		return []string{path}, nil
-	}
-	var out []string
-	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() && strings.EqualFold(filepath.Ext(p), ".json") {
-			out = append(out, p)
-		}
-		return nil
-	})
-	sort.Strings(out)
-	return out, err
 }

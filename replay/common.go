@@ -9,8 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -22,40 +20,9 @@ import (
 	"github.com/holiman/uint256"
 	"github.com/velarium/velarium/chain"
 	"github.com/velarium/velarium/fork"
+	"github.com/velarium/velarium/internal/pool"
 	"github.com/velarium/velarium/state"
 )
-
-// FixturesRoot returns the shared fixtures folder: $VELARIUM_FIXTURES when
-// set, else ../shared/fixtures beside the repository root (the first folder
-// with a go.mod at or above the working directory).
-func FixturesRoot() (string, error) {
-	if dir := os.Getenv("VELARIUM_FIXTURES"); dir != "" {
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-			return "", fmt.Errorf("VELARIUM_FIXTURES=%s is not a directory", dir)
-		}
-		return dir, nil
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	repo := wd
-	for {
-		if _, err := os.Stat(filepath.Join(repo, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(repo)
-		if parent == repo {
-			return "", fmt.Errorf("no go.mod at or above %s to locate ../shared/fixtures from (set VELARIUM_FIXTURES)", wd)
-		}
-		repo = parent
-	}
-	dir := filepath.Join(filepath.Dir(repo), "shared", "fixtures")
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return "", fmt.Errorf("no fixtures at %s (set VELARIUM_FIXTURES)", dir)
-	}
-	return dir, nil
-}
 
 // ---- hex parsing (JSON-RPC quantities and data) ----
 
@@ -299,38 +266,14 @@ func parallel(n int, fn func(i int) error) error {
 func safeCall(fn func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v (at %s)", r, panicSite(string(debug.Stack())))
+			site := pool.PanicSite(string(debug.Stack()))
+			if site == "" {
+				site = "?"
+			}
+			err = fmt.Errorf("panic: %v (at %s)", r, site)
 		}
 	}()
 	return fn()
-}
-
-// panicSite returns "function file:line" of the frame that panicked in a
-// debug.Stack() taken inside a deferred recover, skipping runtime frames.
-func panicSite(stack string) string {
-	lines := strings.Split(stack, "\n")
-	i := 0
-	for i < len(lines) && !strings.HasPrefix(lines[i], "panic(") {
-		i++
-	}
-	for i += 2; i+1 < len(lines); i += 2 {
-		fn := strings.TrimSpace(lines[i])
-		if strings.HasPrefix(fn, "runtime.") || strings.HasPrefix(fn, "panic(") {
-			continue
-		}
-		if fn == "" {
-			return "?"
-		}
-		if j := strings.LastIndexByte(fn, '('); j > 0 {
-			fn = fn[:j]
-		}
-		loc := strings.TrimSpace(lines[i+1])
-		if j := strings.LastIndex(loc, " +0x"); j > 0 {
-			loc = loc[:j]
-		}
-		return fn + " " + loc
-	}
-	return "?"
 }
 
 // executeBlock runs chain.ExecuteBlock, turning a panic into an error.

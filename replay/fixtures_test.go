@@ -1,8 +1,8 @@
 package replay
 
 import (
-	"os"
-	"path/filepath"
+	"github.com/velarium/velarium/internal/fixtures"
+
 	"runtime"
 	"sort"
 	"sync"
@@ -10,34 +10,11 @@ import (
 	"time"
 )
 
-// fixturesRoot returns the shared fixtures folder (see FixturesRoot); it
-// skips the test when there is none, or fails it when
-// VELARIUM_REQUIRE_FIXTURES=1.
-func fixturesRoot(t *testing.T, sub string) string {
-	t.Helper()
-	missing := func(msg string) string {
-		if os.Getenv("VELARIUM_REQUIRE_FIXTURES") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-		return ""
-	}
-	root, err := FixturesRoot()
-	if err != nil {
-		return missing(err.Error())
-	}
-	dir := filepath.Join(root, sub)
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return missing("no fixtures at " + dir + " (set VELARIUM_FIXTURES to run this test)")
-	}
-	return dir
-}
-
 // TestPevmFixtures loads and executes every block under
 // <fixtures>/mainnet/pevm (blocks in parallel) and fails for each block
 // that does not load or does not match its header.
 func TestPevmFixtures(t *testing.T) {
-	dirs, err := BlockDirs(fixturesRoot(t, filepath.Join("mainnet", "pevm")))
+	dirs, err := BlockDirs(fixtures.Require(t, "mainnet", "pevm"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +67,7 @@ func TestPevmFixtures(t *testing.T) {
 // <fixtures>/blocktests and fails for each failure not listed in
 // known-failures.txt (and for listed tests that now pass).
 func TestBlockTestFixtures(t *testing.T) {
-	files, err := JSONFiles(fixturesRoot(t, "blocktests"))
+	files, err := fixtures.JSONFiles(fixtures.Require(t, "blocktests"))
 	if err != nil {
 		t.Fatal(err)
 	}

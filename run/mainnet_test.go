@@ -1,8 +1,8 @@
 package run_test
 
 import (
-	"os"
-	"path/filepath"
+	"github.com/velarium/velarium/internal/fixtures"
+
 	"testing"
 
 	"github.com/velarium/velarium/chain"
@@ -12,14 +12,7 @@ import (
 )
 
 func mainnetBlocks(t *testing.T) []*replay.PevmBlock {
-	root, err := replay.FixturesRoot()
-	if err != nil || root == "" {
-		if os.Getenv("VELARIUM_REQUIRE_FIXTURES") == "1" {
-			t.Fatalf("fixtures required: %v", err)
-		}
-		t.Skipf("fixtures not found (%v): set VELARIUM_FIXTURES", err)
-	}
-	dirs, err := replay.BlockDirs(filepath.Join(root, "mainnet", "pevm"))
+	dirs, err := replay.BlockDirs(fixtures.Require(t, "mainnet", "pevm"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,14 +105,7 @@ func itoa(v uint64) string {
 // execution (each block's gasUsed, bloom, receipts root and state root, and
 // the final post state).
 func TestBlockTestsParallelEqualsSerial(t *testing.T) {
-	root, err := replay.FixturesRoot()
-	if err != nil || root == "" {
-		if os.Getenv("VELARIUM_REQUIRE_FIXTURES") == "1" {
-			t.Fatalf("fixtures required: %v", err)
-		}
-		t.Skipf("fixtures not found (%v)", err)
-	}
-	files, err := replay.JSONFiles(filepath.Join(root, "blocktests"))
+	files, err := fixtures.JSONFiles(fixtures.Require(t, "blocktests"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"math/big"
 	"path/filepath"
 	"regexp"
-	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -314,25 +313,6 @@ func TestKnownFailures(t *testing.T) {
 		t.Fatal("short line: no error")
 	}
 }
-
-func TestPanicSite(t *testing.T) {
-	var r Result
-	func() {
-		defer func() {
-			if x := recover(); x != nil {
-				r.Error = PanicSite(stackOf())
-			}
-		}()
-		panicHere()
-	}()
-	if !strings.Contains(r.Error, "panicHere") || !strings.Contains(r.Error, "load_test.go:") {
-		t.Fatalf("panic site %q", r.Error)
-	}
-}
-
-func panicHere() { panic(errors.New("boom")) }
-
-func stackOf() string { return string(debug.Stack()) }
 
 func TestJSONTracer(t *testing.T) {
 	var b bytes.Buffer

@@ -3,19 +3,16 @@ package statetest
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"regexp"
 	"runtime/debug"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/velarium/velarium/chain"
 	"github.com/velarium/velarium/evm"
 	"github.com/velarium/velarium/fork"
+	"github.com/velarium/velarium/internal/pool"
 	"github.com/velarium/velarium/state"
 )
 
@@ -176,7 +173,7 @@ func runEntry(r *Result, t *Test, p *Post, rules *fork.Rules, env *chain.BlockEn
 			r.Pass = false
 			r.Stack = string(debug.Stack())
 			r.Error = fmt.Sprintf("panic: %v", x)
-			if site := PanicSite(r.Stack); site != "" {
+			if site := pool.PanicSite(r.Stack); site != "" {
 				r.Error += " (at " + site + ")"
 			}
 		}
@@ -289,95 +286,15 @@ type FileResult struct {
 // path in the order of paths. done, when set, is called (from one
 // goroutine at a time) as each file finishes.
 func RunFiles(paths []string, workers int, opts *Options, done func(*FileResult)) []FileResult {
-	if workers < 1 {
-		workers = 1
-	}
 	out := make([]FileResult, len(paths))
-	order := make([]int, len(paths))
-	size := make([]int64, len(paths))
-	for i, p := range paths {
-		order[i] = i
-		if fi, err := os.Stat(p); err == nil {
-			size[i] = fi.Size()
-		}
+	run := func(i int) {
+		res, err := RunFile(paths[i], opts)
+		out[i] = FileResult{Path: paths[i], Results: res, Err: err}
 	}
-	sort.SliceStable(order, func(a, b int) bool { return size[order[a]] > size[order[b]] })
-
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				res, err := RunFile(paths[i], opts)
-				out[i] = FileResult{Path: paths[i], Results: res, Err: err}
-				if done != nil {
-					mu.Lock()
-					done(&out[i])
-					mu.Unlock()
-				}
-			}
-		}()
+	var report func(int)
+	if done != nil {
+		report = func(i int) { done(&out[i]) }
 	}
-	for _, i := range order {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
+	pool.LargestFirst(paths, workers, run, report)
 	return out
-}
-
-// Files returns the .json files at path: path itself when it is a file,
-// else every .json file below it, sorted.
-func Files(path string) ([]string, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.IsDir() {
-		return []string{path}, nil
-	}
-	var out []string
-	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() && strings.EqualFold(filepath.Ext(p), ".json") {
-			out = append(out, p)
-		}
-		return nil
-	})
-	sort.Strings(out)
-	return out, err
-}
-
-// PanicSite returns "function file:line" of the frame that panicked in a
-// debug.Stack() taken inside a deferred recover, skipping runtime frames;
-// "" when it cannot tell.
-func PanicSite(stack string) string {
-	lines := strings.Split(stack, "\n")
-	i := 0
-	for i < len(lines) && !strings.HasPrefix(lines[i], "panic(") {
-		i++
-	}
-	for i += 2; i+1 < len(lines); i += 2 {
-		fn := strings.TrimSpace(lines[i])
-		if strings.HasPrefix(fn, "runtime.") || strings.HasPrefix(fn, "panic(") {
-			continue
-		}
-		if fn == "" {
-			return ""
-		}
-		if j := strings.LastIndexByte(fn, '('); j > 0 {
-			fn = fn[:j]
-		}
-		loc := strings.TrimSpace(lines[i+1])
-		if j := strings.LastIndex(loc, " +0x"); j > 0 {
-			loc = loc[:j]
-		}
-		return fn + " " + loc
-	}
-	return ""
 }

@@ -1,8 +1,9 @@
 package statetest
 
 import (
+	"github.com/velarium/velarium/internal/fixtures"
+
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -11,56 +12,14 @@ import (
 	"time"
 )
 
-// fixturesRoot returns the shared fixtures folder: $VELARIUM_FIXTURES, else
-// ../shared/fixtures beside the repository root (the folder with go.mod).
-// It skips the test when there is none, or fails it when
-// VELARIUM_REQUIRE_FIXTURES=1.
-func fixturesRoot(t *testing.T) string {
-	t.Helper()
-	missing := func(format string, args ...any) string {
-		msg := fmt.Sprintf(format, args...)
-		if os.Getenv("VELARIUM_REQUIRE_FIXTURES") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg + " (set VELARIUM_FIXTURES to run this test)")
-		return ""
-	}
-	if dir := os.Getenv("VELARIUM_FIXTURES"); dir != "" {
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-			return missing("VELARIUM_FIXTURES=%s is not a directory", dir)
-		}
-		return dir
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	repo := wd
-	for {
-		if _, err := os.Stat(filepath.Join(repo, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(repo)
-		if parent == repo {
-			return missing("no go.mod above %s to locate ../shared/fixtures from", wd)
-		}
-		repo = parent
-	}
-	dir := filepath.Join(filepath.Dir(repo), "shared", "fixtures")
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return missing("no fixtures at %s", dir)
-	}
-	return dir
-}
-
 // TestFixtures runs every post entry of every state test under
 // <fixtures>/statetests and fails for each failure not listed in
 // known-failures.txt.
 func TestFixtures(t *testing.T) { runFixtures(t, nil) }
 
 func runFixtures(t *testing.T, opts *Options) {
-	root := filepath.Join(fixturesRoot(t), "statetests")
-	files, err := Files(root)
+	root := fixtures.Require(t, "statetests")
+	files, err := fixtures.JSONFiles(root)
 	if err != nil {
 		t.Fatal(err)
 	}

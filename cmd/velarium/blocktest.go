@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/velarium/velarium/internal/fixtures"
 	"github.com/velarium/velarium/replay"
 )
 
@@ -99,7 +100,7 @@ func runBlocktest(args []string) int {
 		opts.Run = re
 	}
 	if len(pathsArg) == 0 {
-		root, err := replay.FixturesRoot()
+		root, err := fixtures.Root()
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "velarium blocktest: no PATH given and no fixtures: %v\n", err)
 			return 2
@@ -111,7 +112,7 @@ func runBlocktest(args []string) int {
 	var paths []string
 	seen := map[string]bool{}
 	for _, arg := range pathsArg {
-		files, err := replay.JSONFiles(arg)
+		files, err := fixtures.JSONFiles(arg)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "velarium blocktest: %v\n", err)
 			unreadable = true

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/velarium/velarium/chain"
+	"github.com/velarium/velarium/internal/fixtures"
 	"github.com/velarium/velarium/replay"
 	prun "github.com/velarium/velarium/run"
 )
@@ -129,7 +130,7 @@ func runReplay(args []string) int {
 		return 2
 	}
 	if len(dirsArg) == 0 {
-		root, err := replay.FixturesRoot()
+		root, err := fixtures.Root()
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "velarium replay: no DIR given and no fixtures: %v\n", err)
 			return 2

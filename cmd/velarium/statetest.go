@@ -15,7 +15,7 @@ import (
 
 	"github.com/velarium/velarium/evm"
 	"github.com/velarium/velarium/fork"
-	"github.com/velarium/velarium/replay"
+	"github.com/velarium/velarium/internal/fixtures"
 	"github.com/velarium/velarium/statetest"
 )
 
@@ -96,7 +96,7 @@ func runStatetest(args []string) int {
 	}
 	args = fs.Args()
 	if len(args) == 0 {
-		root, err := replay.FixturesRoot()
+		root, err := fixtures.Root()
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "velarium statetest: no PATH given and no fixtures: %v\n", err)
 			fs.Usage()
@@ -136,7 +136,7 @@ func runStatetest(args []string) int {
 	var paths []string
 	seen := map[string]bool{}
 	for _, arg := range args {
-		files, err := statetest.Files(arg)
+		files, err := fixtures.JSONFiles(arg)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "velarium statetest: %v\n", err)
 			unreadable = true

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/velarium/velarium/bench"
+	"github.com/velarium/velarium/internal/fixtures"
 )
 
 func main() {
@@ -33,7 +34,7 @@ func main() {
 		cpuprofile  = flag.Bool("cpuprofile", true, "write a CPU profile per single-transaction case (Velarium side) into OUT/profiles and list the hottest functions in OUT/profiles.md")
 		profGeth    = flag.Bool("profile-geth", true, "with -cpuprofile, profile the go-ethereum side too")
 		profTime    = flag.Duration("profile-time", 500*time.Millisecond, "CPU profile length per case and engine")
-		fixtures    = flag.String("fixtures", "", "fixtures root (default $VELARIUM_FIXTURES or ../shared/fixtures)")
+		fixturesDir = flag.String("fixtures", "", "fixtures root (default $VELARIUM_FIXTURES or ../shared/fixtures)")
 		workers     = flag.Int("workers", runtime.NumCPU(), "real parallel workers (parallel suites)")
 		demoSize    = flag.Int("demo-size", bench.DemoSize, "transactions per demo workload (parallel-demo)")
 		merge       = flag.String("merge", "", "results.json of an earlier run: the sections this run does not measure are taken from it (its date and flags are recorded)")
@@ -46,10 +47,10 @@ func main() {
 	}
 	env := bench.CurrentEnv(flags)
 
-	root := *fixtures
+	root := *fixturesDir
 	if root == "" {
 		var err error
-		if root, err = bench.FixturesRoot(); err != nil {
+		if root, err = fixtures.Root(); err != nil {
 			fail(err)
 		}
 	}
