@@ -2,17 +2,14 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"time"
 
-	"github.com/velarium/velarium/internal/fixtures"
 	"github.com/velarium/velarium/replay"
 )
 
@@ -77,18 +74,10 @@ Flags:
 }
 
 func runBlocktest(args []string) int {
-	if wantsHelp(args) {
-		fs, _ := blocktestFlags(os.Stdout)
-		fs.Usage()
-		return 0
-	}
 	fs, o := blocktestFlags(os.Stderr)
-	pathsArg, err := parseInterspersed(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	pathsArg, status, done := parseArgs(fs, args)
+	if done {
+		return status
 	}
 	opts := &replay.BlockTestOptions{Known: replay.DefaultKnownFailures()}
 	if o.run != "" {
@@ -99,36 +88,9 @@ func runBlocktest(args []string) int {
 		}
 		opts.Run = re
 	}
-	if len(pathsArg) == 0 {
-		root, err := fixtures.Root()
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "velarium blocktest: no PATH given and no fixtures: %v\n", err)
-			return 2
-		}
-		pathsArg = []string{filepath.Join(root, "blocktests")}
-	}
-
-	unreadable := false
-	var paths []string
-	seen := map[string]bool{}
-	for _, arg := range pathsArg {
-		files, err := fixtures.JSONFiles(arg)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "velarium blocktest: %v\n", err)
-			unreadable = true
-			continue
-		}
-		if len(files) == 0 {
-			fmt.Fprintf(os.Stderr, "velarium blocktest: %s: no .json files\n", arg)
-			unreadable = true
-			continue
-		}
-		for _, f := range files {
-			if !seen[f] {
-				seen[f] = true
-				paths = append(paths, f)
-			}
-		}
+	paths, unreadable, ok := jsonInputs("blocktest", pathsArg, "blocktests")
+	if !ok {
+		return 2
 	}
 
 	stdout := bufio.NewWriter(os.Stdout)

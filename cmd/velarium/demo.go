@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -96,25 +95,13 @@ type demoReport struct {
 }
 
 func runDemo(args []string) int {
-	for _, a := range args {
-		if a == "--" {
-			break
-		}
-		if a == "-h" || a == "-help" || a == "--help" {
-			fs, _ := demoFlags(os.Stdout)
-			fs.Usage()
-			return 0
-		}
-	}
 	fs, o := demoFlags(os.Stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	rest, status, done := parseArgs(fs, args)
+	if done {
+		return status
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "velarium demo: unexpected arguments %q\n", fs.Args())
+	if len(rest) > 0 {
+		fmt.Fprintf(os.Stderr, "velarium demo: unexpected arguments %q\n", rest)
 		return 2
 	}
 	if o.size <= 0 || o.workers <= 0 || o.reps <= 0 {
@@ -146,7 +133,7 @@ func runDemo(args []string) int {
 	bar := newProgress(os.Stderr, len(wls))
 	opt := demo.Options{Size: o.size, Seed: o.seed, Workers: o.workers, SimCores: cores, Reps: o.reps}
 	var rows []demo.Row
-	status := 0
+	status = 0
 	for i, wl := range wls {
 		opt.Progress = func(done, total int, step string) { bar.update(i, wl.Name, done, total, step) }
 		row, err := demo.Run(wl, opt)

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -83,51 +82,11 @@ Flags:
 	return fs, o
 }
 
-// parseInterspersed parses flags that may come before, between or after
-// the positional arguments ("--" ends the flags).
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if len(args) > 0 && len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-}
-
-func wantsHelp(args []string) bool {
-	for _, a := range args {
-		if a == "--" {
-			return false
-		}
-		if a == "-h" || a == "-help" || a == "--help" {
-			return true
-		}
-	}
-	return false
-}
-
 func runReplay(args []string) int {
-	if wantsHelp(args) {
-		fs, _ := replayFlags(os.Stdout)
-		fs.Usage()
-		return 0
-	}
 	fs, o := replayFlags(os.Stderr)
-	dirsArg, err := parseInterspersed(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	dirsArg, status, done := parseArgs(fs, args)
+	if done {
+		return status
 	}
 	if len(dirsArg) == 0 {
 		root, err := fixtures.Root()

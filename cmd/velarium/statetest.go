@@ -3,19 +3,16 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
 
 	"github.com/velarium/velarium/evm"
 	"github.com/velarium/velarium/fork"
-	"github.com/velarium/velarium/internal/fixtures"
 	"github.com/velarium/velarium/statetest"
 )
 
@@ -77,32 +74,10 @@ Flags:
 }
 
 func runStatetest(args []string) int {
-	for _, a := range args {
-		if a == "--" {
-			break
-		}
-		if a == "-h" || a == "-help" || a == "--help" {
-			fs, _ := statetestFlags(os.Stdout)
-			fs.Usage()
-			return 0
-		}
-	}
 	fs, o := statetestFlags(os.Stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	args = fs.Args()
-	if len(args) == 0 {
-		root, err := fixtures.Root()
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "velarium statetest: no PATH given and no fixtures: %v\n", err)
-			fs.Usage()
-			return 2
-		}
-		args = []string{filepath.Join(root, "statetests")}
+	args, status, done := parseArgs(fs, args)
+	if done {
+		return status
 	}
 	opts := &statetest.Options{Fork: o.fork}
 	if o.fork != "" {
@@ -132,27 +107,10 @@ func runStatetest(args []string) int {
 		}
 	}
 
-	unreadable := false
-	var paths []string
-	seen := map[string]bool{}
-	for _, arg := range args {
-		files, err := fixtures.JSONFiles(arg)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "velarium statetest: %v\n", err)
-			unreadable = true
-			continue
-		}
-		if len(files) == 0 {
-			fmt.Fprintf(os.Stderr, "velarium statetest: %s: no .json files\n", arg)
-			unreadable = true
-			continue
-		}
-		for _, f := range files {
-			if !seen[f] {
-				seen[f] = true
-				paths = append(paths, f)
-			}
-		}
+	paths, unreadable, ok := jsonInputs("statetest", args, "statetests")
+	if !ok {
+		fs.Usage()
+		return 2
 	}
 
 	known := statetest.DefaultKnownFailures()
