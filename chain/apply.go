@@ -1,7 +1,6 @@
 package chain
 
 import (
-	"errors"
 	"math/big"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -239,6 +238,9 @@ func typeSupported(r *fork.Rules, t uint8) bool {
 // validate checks every validity rule; nothing is modified.
 func (x *Exec) validate() error {
 	r, m, env, st := x.rules, x.msg, x.env, x.st
+	if r.Cancun {
+		x.blobFee = *envBlobBaseFee(r, env)
+	}
 	if !typeSupported(r, m.Type) {
 		return errorf(ErrTxTypeNotSupported, "type %d under %s", m.Type, r.Name)
 	}
@@ -289,7 +291,6 @@ func (x *Exec) validate() error {
 			return errorf(ErrTooManyBlobs, "%d blobs", n)
 		}
 		blobGas = n * blobGasPerBlob
-		x.blobFee = *x.blobBaseFee()
 		if m.BlobFeeCap.Lt(&x.blobFee) {
 			return errorf(ErrBlobFeeCapTooLow, "cap %s, blob base fee %s", &m.BlobFeeCap, &x.blobFee)
 		}
@@ -342,11 +343,12 @@ func (x *Exec) validate() error {
 	return nil
 }
 
-func (x *Exec) blobBaseFee() *uint256.Int {
-	if x.env.ExcessBlobGas == nil {
-		return BlobBaseFee(x.rules, 0)
+// envBlobBaseFee is the EIP-4844 blob base fee of a block.
+func envBlobBaseFee(r *fork.Rules, env *BlockEnv) *uint256.Int {
+	if env.ExcessBlobGas == nil {
+		return BlobBaseFee(r, 0)
 	}
-	return BlobBaseFee(x.rules, *x.env.ExcessBlobGas)
+	return BlobBaseFee(r, *env.ExcessBlobGas)
 }
 
 // prepare buys gas, bumps the nonce, fills the access list and applies
@@ -427,8 +429,9 @@ func (x *Exec) applyAuth(a *Authorization) {
 	st.SetNonce(auth, a.Nonce+1)
 }
 
-func (x *Exec) blockContext() *evm.BlockContext {
-	env := x.env
+// blockContext is the EVM's view of env; blobFee is the block's blob base
+// fee (used from Cancun on).
+func blockContext(r *fork.Rules, env *BlockEnv, blobFee *uint256.Int) *evm.BlockContext {
 	bc := &evm.BlockContext{
 		Coinbase: env.Coinbase, GasLimit: env.GasLimit, Number: env.Number, Time: env.Time,
 		Difficulty: env.Difficulty, ChainID: env.ChainID,
@@ -439,8 +442,8 @@ func (x *Exec) blockContext() *evm.BlockContext {
 	if env.BaseFee != nil {
 		bc.BaseFee = *env.BaseFee
 	}
-	if x.rules.Cancun {
-		bc.BlobBaseFee = *x.blobBaseFee()
+	if r.Cancun {
+		bc.BlobBaseFee = *blobFee
 	}
 	return bc
 }
@@ -449,12 +452,12 @@ func (x *Exec) blockContext() *evm.BlockContext {
 func (x *Exec) start() error {
 	m := x.msg
 	if x.vm == nil {
-		x.vm = evm.New(x.rules, x.blockContext(), evm.TxContext{Origin: m.From, GasPrice: x.price, BlobHashes: m.BlobHashes}, x.st)
+		x.vm = evm.New(x.rules, blockContext(x.rules, x.env, &x.blobFee), evm.TxContext{Origin: m.From, GasPrice: x.price, BlobHashes: m.BlobHashes}, x.st)
 		x.vm.Tracer = x.cfg.Tracer
 	}
 	gas := m.Gas - x.intrinsic
 	if m.To == nil {
-		x.created = createAddress(m.From, m.Nonce)
+		x.created = crypto.CreateAddress(m.From, m.Nonce)
 		return x.vm.Create(m.From, x.created, m.Data, gas, &m.Value)
 	}
 	return x.vm.Call(m.From, *m.To, m.Data, gas, &m.Value)
@@ -511,13 +514,4 @@ func (x *Exec) finish() error {
 	res.Diff = st.Diff(r.EIP158)
 	x.res = res
 	return nil
-}
-
-// errIsFatal reports whether a source error is more than "not ready".
-func errIsFatal(err error) bool { return err != nil && !errors.Is(err, state.ErrNotReady) }
-
-var _ = errIsFatal
-
-func createAddress(from common.Address, nonce uint64) common.Address {
-	return crypto.CreateAddress(from, nonce)
 }

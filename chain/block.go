@@ -3,7 +3,6 @@ package chain
 import (
 	"errors"
 	"fmt"
-	"math/big"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -430,8 +429,7 @@ func systemCall(r *fork.Rules, env *BlockEnv, ov *state.Overlay, to common.Addre
 		}
 		return nil, nil
 	}
-	x := &Exec{rules: r, env: env, st: st, msg: &Message{From: params.SystemAddress, To: &to, Gas: 30_000_000}}
-	vm := evm.New(r, x.blockContext(), evm.TxContext{Origin: params.SystemAddress}, st)
+	vm := evm.New(r, blockContext(r, env, envBlobBaseFee(r, env)), evm.TxContext{Origin: params.SystemAddress}, st)
 	st.WarmAddress(to)
 	if err := vm.Call(params.SystemAddress, to, data, 30_000_000, new(uint256.Int)); err != nil {
 		return nil, err
@@ -446,5 +444,3 @@ func systemCall(r *fork.Rules, env *BlockEnv, ov *state.Overlay, to common.Addre
 	ov.Apply(st.Diff(true))
 	return out, nil
 }
-
-var _ = big.NewInt

@@ -293,11 +293,6 @@ func (e *EVM) startCall(kind callKind, parent *frame, caller, addr common.Addres
 	return nil
 }
 
-// createAddress is the address CREATE gives for caller at nonce.
-func createAddress(caller common.Address, nonce uint64) common.Address {
-	return crypto.CreateAddress(caller, nonce)
-}
-
 // startCreate begins a contract creation at addr, whose account must be
 // loaded. It pushes the init code frame (returning nil) or finishes at once.
 func (e *EVM) startCreate(caller, addr common.Address, initcode []byte, gas uint64, value *uint256.Int, depth int) *callResult {
@@ -485,5 +480,3 @@ func (e *EVM) returnCreate(p *frame, addr common.Address, r *callResult) {
 		p.st.pushU64(0)
 	}
 }
-
-func newKeccak() crypto.KeccakState { return crypto.NewKeccakState() }

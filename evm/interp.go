@@ -1,9 +1,8 @@
 package evm
 
 import (
-	"math/bits"
-
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/holiman/uint256"
 )
 
@@ -1011,13 +1010,13 @@ func (e *EVM) opCreate(f *frame, op byte) (int, error) {
 	initcode := f.mem.readPadded(o, n)
 	var addr common.Address
 	if op == CREATE {
-		addr = createAddress(f.address, s.loaded(f.address).nonce)
+		addr = crypto.CreateAddress(f.address, s.loaded(f.address).nonce)
 	} else {
 		salt := st.back(3).Bytes32()
 		e.hasher.Reset()
 		e.hasher.Write(initcode)
 		e.hasher.Read(e.hbuf[:])
-		addr = create2Address(f.address, salt, e.hbuf)
+		addr = crypto.CreateAddress2(f.address, salt, e.hbuf[:])
 	}
 	if err := s.Load(addr); err != nil {
 		return actWait, err
@@ -1047,19 +1046,6 @@ func (e *EVM) opCreate(f *frame, op byte) (int, error) {
 	}
 	e.returnCreate(f, addr, res)
 	return actNext, nil
-}
-
-func create2Address(caller common.Address, salt [32]byte, codeHash common.Hash) common.Address {
-	var buf [1 + 20 + 32 + 32]byte
-	buf[0] = 0xff
-	copy(buf[1:], caller[:])
-	copy(buf[21:], salt[:])
-	copy(buf[53:], codeHash[:])
-	var h common.Hash
-	kh := newKeccak()
-	kh.Write(buf[:])
-	kh.Read(h[:])
-	return common.BytesToAddress(h[12:])
 }
 
 // opSelfdestruct implements SELFDESTRUCT, including EIP-6780 from Cancun.
@@ -1119,5 +1105,3 @@ func (e *EVM) opSelfdestruct(f *frame) (int, error) {
 	f.err, f.output = nil, nil
 	return actHalt, nil
 }
-
-var _ = bits.Add64

@@ -455,12 +455,6 @@ func (s *State) SelfDestruct(addr common.Address) {
 	a.modified = true
 }
 
-// Touch marks a loaded account as touched (EIP-161) without changing it.
-func (s *State) Touch(addr common.Address) {
-	a := s.loaded(addr)
-	s.touch(addr, a)
-}
-
 // AddressWarm reports whether addr is in the access list (EIP-2929).
 func (s *State) AddressWarm(addr common.Address) bool {
 	_, ok := s.warmAddrs[addr]

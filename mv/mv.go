@@ -482,19 +482,6 @@ func (s *Store) Finish(tx int, writes []KeyWrite, codes map[common.Hash][]byte) 
 	return out
 }
 
-// Writers returns the transactions that wrote k, ascending (run alone).
-func (s *Store) Writers(k Key) []int {
-	e := s.shardFor(k).elems[k]
-	if e == nil {
-		return nil
-	}
-	out := make([]int, len(e.versions))
-	for i, v := range e.versions {
-		out[i] = v.tx
-	}
-	return out
-}
-
 // Sources returns the transactions whose writes make the value of k that
 // tx sees: the last full write below tx and every credit above it (and, for
 // a slot, the storage reset that hides older writes). For critical paths

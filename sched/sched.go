@@ -138,10 +138,6 @@ func (s *Sched) Invalidate(tx int) {
 	}
 }
 
-// Abandon puts back a run the driver dropped (a stale incarnation): nothing
-// to do beyond keeping the status coherent.
-func (s *Sched) Abandon(tx int) {}
-
 func (s *Sched) advance() {
 	for s.commit < s.n && s.status[s.commit] == Done {
 		s.commit++
