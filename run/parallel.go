@@ -15,7 +15,6 @@ import (
 	"github.com/velarium/velarium/chain"
 	"github.com/velarium/velarium/fork"
 	"github.com/velarium/velarium/mv"
-	"github.com/velarium/velarium/sched"
 	"github.com/velarium/velarium/state"
 )
 
@@ -168,12 +167,7 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		return batched(rules, env, txs, src, opt, stats)
 	}
 	n := len(txs)
-	store := mv.New(src, n)
-	sc := sched.New(n, opt.MaxRuns)
-	for i, m := range txs {
-		store.PredictMessage(i, m)
-	}
-	opt.History.predictAll(store, txs)
+	store, sc := newBatch(src, txs, opt.MaxRuns, opt.History)
 	results := make([]*chain.Result, n)
 	execs := make([]*chain.Exec, n)
 	views := make([]*view, n)

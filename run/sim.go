@@ -14,7 +14,6 @@ import (
 	"github.com/velarium/velarium/evm"
 	"github.com/velarium/velarium/fork"
 	"github.com/velarium/velarium/mv"
-	"github.com/velarium/velarium/sched"
 	"github.com/velarium/velarium/state"
 )
 
@@ -310,12 +309,7 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		return res, d, rep, err
 	}
 
-	store := mv.New(src, n)
-	sc := sched.New(n, opt.MaxRuns)
-	for i, m := range txs {
-		store.PredictMessage(i, m)
-	}
-	opt.History.predictAll(store, txs)
+	store, sc := newBatch(src, txs, opt.MaxRuns, opt.History)
 	results := make([]*chain.Result, n)
 	runs := make([]*simRun, n)
 	final := make([]*simRun, n) // the run whose result stands
