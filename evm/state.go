@@ -1,10 +1,12 @@
 package evm
 
 import (
+	"bytes"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/holiman/uint256"
 	"github.com/velarium/velarium/state"
+	"slices"
 )
 
 // Log is an EVM log record.
@@ -197,13 +199,20 @@ func (s *State) PrepareEmptyCheck(addr common.Address) error {
 	return nil
 }
 
-// PrepareDiff observes every balance that Diff's EIP-161 checks need.
+// PrepareDiff observes every balance that Diff's EIP-161 checks need, in
+// address order: where a suspension falls must not depend on map order,
+// so that runs (and the simulated-cores driver) are deterministic.
 func (s *State) PrepareDiff() error {
+	var need []common.Address
 	for addr, a := range s.accounts {
 		if a.needsBalanceForEmpty() {
-			if err := s.observe(addr, a); err != nil {
-				return err
-			}
+			need = append(need, addr)
+		}
+	}
+	slices.SortFunc(need, func(a, b common.Address) int { return bytes.Compare(a[:], b[:]) })
+	for _, addr := range need {
+		if err := s.observe(addr, s.accounts[addr]); err != nil {
+			return err
 		}
 	}
 	return nil
