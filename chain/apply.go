@@ -60,7 +60,9 @@ const (
 // a state.ErrNotReady from it is returned as an error.
 func Apply(rules *fork.Rules, env *BlockEnv, msg *Message, src state.Source, cfg Config) (*Result, error) {
 	x := NewExec(rules, env, msg, src, cfg)
-	return x.Step()
+	res, err := x.Step()
+	x.Release()
+	return res, err
 }
 
 // IntrinsicGas returns the gas a transaction costs before execution, and
@@ -144,6 +146,19 @@ type Exec struct {
 // NewExec prepares msg for execution over src.
 func NewExec(rules *fork.Rules, env *BlockEnv, msg *Message, src state.Source, cfg Config) *Exec {
 	return &Exec{rules: rules, env: env, msg: msg, cfg: cfg, st: evm.NewState(src)}
+}
+
+// Release gives the transaction's EVM and state back for reuse by later
+// transactions. The result stays valid; x must not be used afterwards.
+func (x *Exec) Release() {
+	if x.vm != nil {
+		x.vm.Release()
+		x.vm = nil
+	}
+	if x.st != nil {
+		x.st.Release()
+		x.st = nil
+	}
 }
 
 // State returns the transaction's journaled state.

@@ -62,10 +62,11 @@ func BenchmarkDemo(b *testing.B) {
 			}
 			b.ReportMetric(float64(len(blk.Txs))*float64(b.N)/b.Elapsed().Seconds(), "tx/s")
 		})
-		for _, workers := range []int{2} {
+		for _, workers := range []int{1, 2} {
 			b.Run(name(fmt.Sprintf("parallel/%dw", workers)), func(b *testing.B) {
 				b.ReportAllocs()
 				opt := run.DefaultOptions(workers)
+				opt.Force = true
 				var st run.Stats
 				res, diff, err := run.Parallel(rules, blk.Env, blk.Txs, blk.Pre, opt, &st)
 				if err != nil {

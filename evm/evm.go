@@ -110,9 +110,24 @@ type EVM struct {
 	err     error
 }
 
-// New returns an EVM for one transaction.
+var evmPool = sync.Pool{New: func() any { return &EVM{hasher: crypto.NewKeccakState()} }}
+
+// New returns an EVM for one transaction, reusing one given back by
+// Release when there is one.
 func New(rules *fork.Rules, block *BlockContext, tx TxContext, st *State) *EVM {
-	return &EVM{Rules: rules, table: opTables[rules.ID], Block: block, Tx: tx, State: st, hasher: crypto.NewKeccakState()}
+	e := evmPool.Get().(*EVM)
+	e.Rules, e.table, e.Block, e.Tx, e.State = rules, opTables[rules.ID], block, tx, st
+	return e
+}
+
+// Release gives e back for reuse by New; e (and its Result) must not be
+// used afterwards. An EVM that has not finished keeps its frames out of
+// the pool (they are dropped).
+func (e *EVM) Release() {
+	clear(e.frames)
+	clear(e.pool)
+	*e = EVM{frames: e.frames[:0], pool: e.pool[:0], hasher: e.hasher}
+	evmPool.Put(e)
 }
 
 // Done reports whether the outermost frame has finished.
@@ -163,7 +178,8 @@ func (e *EVM) finishTop(output []byte, gas uint64, err error) {
 		f.input, f.retData, f.output, f.ci = nil, nil, nil, nil
 		framePool.Put(f)
 	}
-	e.pool = nil
+	clear(e.pool)
+	e.pool = e.pool[:0]
 	if e.Tracer != nil {
 		e.Tracer.OnEnd(output, gas, err)
 	}

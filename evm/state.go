@@ -7,6 +7,7 @@ import (
 	"github.com/holiman/uint256"
 	"github.com/velarium/velarium/state"
 	"slices"
+	"sync"
 )
 
 // Log is an EVM log record.
@@ -99,19 +100,84 @@ type State struct {
 	hashes    map[uint64]common.Hash
 	logs      []Log
 	refund    uint64
+	free      []*account // emptied accounts kept by Release for reuse
 }
 
-// NewState returns an empty transaction state reading from src.
-func NewState(src state.Source) *State {
-	lazy, _ := src.(state.LazySource)
+// statePool recycles States (their maps, journal and account objects)
+// between transactions: a small transaction otherwise allocates several
+// KiB of bookkeeping, which parallel workers pay for in GC time.
+var statePool = sync.Pool{New: func() any {
 	return &State{
-		src:       src,
-		lazy:      lazy,
 		accounts:  make(map[common.Address]*account, 8),
 		journal:   make([]jentry, 0, 32),
 		warmAddrs: make(map[common.Address]struct{}, 32),
 		warmSlots: make(map[slotKey]struct{}, 8),
 	}
+}}
+
+// NewState returns an empty transaction state reading from src, reusing
+// one given back by Release when there is one.
+func NewState(src state.Source) *State {
+	s := statePool.Get().(*State)
+	s.src = src
+	s.lazy, _ = src.(state.LazySource)
+	return s
+}
+
+// Bounds on what a released State keeps for reuse.
+const (
+	maxKeptAccounts = 64
+	maxKeptSlots    = 64
+	maxKeptJournal  = 1024
+)
+
+// Release empties s and keeps it for a later NewState. Nothing obtained
+// from s may be used afterwards except what its methods documented as
+// copies (Diff's result); Logs must have been copied.
+func (s *State) Release() {
+	for _, a := range s.accounts {
+		if len(s.free) >= maxKeptAccounts {
+			break
+		}
+		orig, dirty := a.orig, a.dirty
+		if len(orig) > maxKeptSlots {
+			orig = nil
+		}
+		if len(dirty) > maxKeptSlots {
+			dirty = nil
+		}
+		clear(orig)
+		clear(dirty)
+		*a = account{orig: orig, dirty: dirty}
+		s.free = append(s.free, a)
+	}
+	clear(s.accounts)
+	clear(s.warmAddrs)
+	clear(s.warmSlots)
+	s.transient, s.hashes = nil, nil
+	if cap(s.journal) > maxKeptJournal {
+		s.journal = make([]jentry, 0, 32)
+	} else {
+		clear(s.journal)
+		s.journal = s.journal[:0]
+	}
+	clear(s.logs)
+	s.logs = s.logs[:0]
+	s.refund = 0
+	s.src, s.lazy = nil, nil
+	statePool.Put(s)
+}
+
+// newAccount returns a zero account, reusing a released one (with its
+// emptied storage maps) when there is one.
+func (s *State) newAccount() *account {
+	if n := len(s.free); n > 0 {
+		a := s.free[n-1]
+		s.free[n-1] = nil
+		s.free = s.free[:n-1]
+		return a
+	}
+	return new(account)
 }
 
 func (s *State) acct(addr common.Address) (*account, error) {
@@ -130,7 +196,8 @@ func (s *State) acct(addr common.Address) (*account, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &account{exists: exists, nonce: info.Nonce, balance: info.Balance, codeHash: info.CodeHash, balLazy: !known}
+	a := s.newAccount()
+	a.exists, a.nonce, a.balance, a.codeHash, a.balLazy = exists, info.Nonce, info.Balance, info.CodeHash, !known
 	if !known {
 		a.balance.Clear()
 	}

@@ -37,6 +37,9 @@ type Options struct {
 	// serially from the final prefix instead of wasting cores: a fully
 	// dependent block then costs about what serial execution costs.
 	Adaptive bool
+	// Force runs the multi-version path even with one worker or a small
+	// block (to measure its overhead, and in tests).
+	Force bool
 }
 
 // DefaultOptions returns sensible defaults for w workers.
@@ -156,7 +159,7 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		stats = &st
 	}
 	*stats = Stats{Txs: len(txs), SerialFrom: -1}
-	if opt.Workers <= 1 || len(txs) < opt.MinTxs {
+	if !opt.Force && (opt.Workers <= 1 || len(txs) < opt.MinTxs) {
 		stats.Serial, stats.Runs = true, len(txs)
 		return Serial(rules, env, txs, src)
 	}
@@ -228,12 +231,20 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 			var codes map[common.Hash][]byte
 			if err == nil {
 				w, codes = mv.Writes(t.Tx, res, env.Coinbase)
+				x.Release() // this worker owns the run; the result is a copy
 			}
 			mu.Lock()
-			if fresh && sc.Current(t.Tx, t.Inc) {
+			if err == nil {
+				if execs[t.Tx] == x {
+					execs[t.Tx], views[t.Tx] = nil, nil
+				}
+			} else if fresh && sc.Current(t.Tx, t.Inc) {
 				execs[t.Tx], views[t.Tx] = x, v
 			}
 			if !sc.Current(t.Tx, t.Inc) {
+				if errors.Is(err, state.ErrNotReady) && execs[t.Tx] != x {
+					x.Release() // abandoned suspended run
+				}
 				continue // invalidated while running: the new incarnation is queued
 			}
 			switch {
@@ -269,7 +280,7 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		}
 	}
 	var wg sync.WaitGroup
-	for i := 0; i < opt.Workers; i++ {
+	for i := 0; i < max(opt.Workers, 1); i++ {
 		wg.Add(1)
 		go func() { defer wg.Done(); worker() }()
 	}

@@ -368,6 +368,10 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 				before = 0
 			}
 			res, err := step(r.x)
+			if err == nil {
+				r.x.Release()
+				r.x = nil
+			}
 			cost += r.meter.work - before
 			if err == nil {
 				cost += m.Commit
