@@ -21,6 +21,8 @@
 package mv
 
 import (
+	"bytes"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -52,14 +54,23 @@ type Key struct {
 	Slot common.Hash
 }
 
-// Value is an element's value; which fields count depends on the kind.
+// Value is an element's value; which fields count depends on the kind. It
+// is kept small (48 bytes): every version and every registered reader holds
+// one.
 type Value struct {
-	Exists   bool        // Account
-	Nonce    uint64      // Account
-	CodeHash common.Hash // Account
-	Balance  uint256.Int // Balance
-	Word     common.Hash // Slot
-	Gen      uint64      // Cleared: number of resets so far
+	Exists bool        // Account
+	Nonce  uint64      // Account: the nonce; Cleared: number of resets so far
+	Word   common.Hash // Account: the code hash; Balance: the balance, big-endian; Slot: the word
+}
+
+// BalanceValue returns the value of a Balance element holding b.
+func BalanceValue(b *uint256.Int) Value { return Value{Word: b.Bytes32()} }
+
+// Balance returns the balance a Balance element's value holds.
+func (v *Value) Balance() uint256.Int {
+	var b uint256.Int
+	b.SetBytes32(v.Word[:])
+	return b
 }
 
 // KeyWrite is a write to one element.
@@ -72,7 +83,7 @@ type KeyWrite struct {
 // balances) a credit added to whatever is below.
 type Write struct {
 	Val    Value
-	Credit bool // Val.Balance is an amount to add, not a value
+	Credit bool // Val holds an amount to add to the balance, not a value
 }
 
 type version struct {
@@ -86,6 +97,10 @@ type element struct {
 	haveBase bool
 	versions []version // ascending by tx
 	readers  []reader
+	// Most elements have one version and a reader or two: their first
+	// ones live here, without allocations of their own.
+	vbuf [1]version
+	rbuf [2]reader
 }
 
 type reader struct {
@@ -97,6 +112,7 @@ const nShards = 64
 
 type shard struct {
 	mu        sync.Mutex
+	slab      []element // allocated, not yet used elements
 	elems     map[Key]*element
 	conflicts map[Key]*ConflictCount
 }
@@ -125,6 +141,11 @@ type Store struct {
 	// Hot lists the elements whose change invalidated readers in the last
 	// call of Finish (for the learned layer of scheduling).
 	Hot []Key
+
+	// Scratch of Finish: its result, and marks[r] == stamp when r is in it.
+	out   []int
+	marks []uint32
+	stamp uint32
 }
 
 // ConflictCount is how often one element caused a conflict.
@@ -133,9 +154,13 @@ type ConflictCount struct{ Invalidations, Waits int }
 // New returns an empty store over base for a batch of n transactions.
 func New(base state.Source, n int) *Store {
 	s := &Store{base: base, n: n, codes: make(map[common.Hash][]byte),
-		inc: make([]atomic.Int32, n), pending: make([]atomic.Bool, n), written: make([][]Key, n)}
+		inc: make([]atomic.Int32, n), pending: make([]atomic.Bool, n), written: make([][]Key, n),
+		marks: make([]uint32, n)}
+	// A transaction touches a handful of elements; sizing the maps for
+	// that up front spares their growth.
+	hint := (elemsPerTx*n + nShards - 1) / nShards
 	for i := range s.shards {
-		s.shards[i].elems = make(map[Key]*element)
+		s.shards[i].elems = make(map[Key]*element, hint)
 		s.shards[i].conflicts = make(map[Key]*ConflictCount)
 	}
 	return s
@@ -186,11 +211,25 @@ func (s *Store) unlockKey(sh, ash *shard) {
 	}
 }
 
+// elemsPerTx is the number of elements a typical transaction touches (a
+// sender's account and balance, a recipient, a few slots, the coinbase).
+const elemsPerTx = 6
+
+// slabSize is how many elements a shard allocates at once.
+const slabSize = 32
+
 // elem returns the element for k; the caller holds k's shard lock.
 func (sh *shard) elem(k Key) *element {
 	e := sh.elems[k]
 	if e == nil {
-		e = &element{key: k}
+		if len(sh.slab) == 0 {
+			sh.slab = make([]element, slabSize)
+		}
+		e = &sh.slab[0]
+		sh.slab = sh.slab[1:]
+		e.key = k
+		e.versions = e.vbuf[:0]
+		e.readers = e.rbuf[:0]
 		sh.elems[k] = e
 	}
 	return e
@@ -234,12 +273,12 @@ func (s *Store) loadBase(e *element) error {
 			return err
 		}
 		if e.key.Kind == Balance {
-			v = Value{Balance: a.Balance}
+			v = BalanceValue(&a.Balance)
 			break
 		}
-		v = Value{Exists: ok, Nonce: a.Nonce, CodeHash: a.CodeHash}
-		if !ok || v.CodeHash == (common.Hash{}) {
-			v.CodeHash = state.EmptyCodeHash
+		v = Value{Exists: ok, Nonce: a.Nonce, Word: a.CodeHash}
+		if !ok || v.Word == (common.Hash{}) {
+			v.Word = state.EmptyCodeHash
 		}
 	case Slot:
 		h, err := s.base.Storage(e.key.Addr, e.key.Slot)
@@ -286,23 +325,26 @@ func (s *Store) valueAt(sh *shard, e *element, tx int) (Value, int, error) {
 			return Value{}, v.tx, nil
 		}
 		if !v.w.Credit {
-			out := v.w.Val
-			if credits {
-				out.Balance.Add(&out.Balance, &sum)
-			}
-			return out, -1, nil
+			return addCredits(v.w.Val, credits, &sum), -1, nil
 		}
-		sum.Add(&sum, &v.w.Val.Balance)
+		c := v.w.Val.Balance()
+		sum.Add(&sum, &c)
 		credits = true
 	}
 	if err := s.loadBase(e); err != nil {
 		return Value{}, -1, err
 	}
-	out := e.base
-	if credits {
-		out.Balance.Add(&out.Balance, &sum)
+	return addCredits(e.base, credits, &sum), -1, nil
+}
+
+// addCredits adds sum to a balance value when there were credits.
+func addCredits(v Value, credits bool, sum *uint256.Int) Value {
+	if !credits {
+		return v
 	}
-	return out, -1, nil
+	b := v.Balance()
+	b.Add(&b, sum)
+	return BalanceValue(&b)
 }
 
 // Read returns the value of k that tx should see and registers tx as its
@@ -357,7 +399,8 @@ func (s *Store) IsPending(tx int) bool { return s.isPending(tx) }
 // Finish records the writes of tx's finished run (replacing those of its
 // previous run) and returns, ascending, the transactions above tx whose
 // registered reads no longer hold (the one rule). Serialised with the other
-// writing calls; reads may run concurrently.
+// writing calls; reads may run concurrently. Finish sorts writes in place
+// and keeps none of it; the returned slice is valid until the next Finish.
 func (s *Store) Finish(tx int, writes []KeyWrite, codes map[common.Hash][]byte) []int {
 	if len(codes) > 0 {
 		s.codesMu.Lock()
@@ -367,85 +410,31 @@ func (s *Store) Finish(tx int, writes []KeyWrite, codes map[common.Hash][]byte) 
 		s.codesMu.Unlock()
 	}
 	s.pending[tx].Store(false)
-	var set map[Key]bool
-	if len(writes) > 16 {
-		set = make(map[Key]bool, len(writes))
-		for _, kw := range writes {
-			set[kw.Key] = true
-		}
-	}
-	has := func(k Key) bool {
-		if set != nil {
-			return set[k]
-		}
-		for _, kw := range writes {
-			if kw.Key == k {
-				return true
-			}
-		}
-		return false
-	}
-	s.Hot = s.Hot[:0]
-	var out []int
-	seen := make(map[int]bool)
-	committed := int(s.committed.Load())
-	// check re-verifies e's readers above tx (the caller holds the lock).
-	// Only readers between tx and the next full write above it can have
-	// changed; readers already final can never be invalidated again and
-	// are dropped, as are reads of stale incarnations.
-	check := func(sh *shard, e *element) {
-		limit := int(^uint(0) >> 1)
-		for i := e.below(tx+1) + 1; i < len(e.versions); i++ {
-			if v := &e.versions[i]; v.tx > tx && !v.w.Credit {
-				limit = v.tx
-				break
-			}
-		}
-		rs := e.readers[:0]
-		for _, rd := range e.readers {
-			if rd.tx < committed || int(s.inc[rd.tx].Load()) != rd.inc {
-				continue
-			}
-			rs = append(rs, rd)
-			r := rd.tx
-			if r <= tx || r > limit || seen[r] {
-				continue
-			}
-			now, blk, err := s.valueAt(sh, e, r)
-			if err != nil || blk >= 0 || now != rd.v {
-				seen[r] = true
-				out = append(out, r)
-				sh.conflict(e.key).Invalidations++
-				if n := len(s.Hot); n == 0 || s.Hot[n-1] != e.key {
-					s.Hot = append(s.Hot, e.key)
-				}
-			}
-		}
-		clear(e.readers[len(rs):])
-		e.readers = rs
-	}
 	// Elements in a fixed order, so that conflict attribution is
 	// deterministic for deterministic drivers.
+	slices.SortFunc(writes, func(a, b KeyWrite) int { return keyCompare(&a.Key, &b.Key) })
+	s.Hot = s.Hot[:0]
+	s.out = s.out[:0]
+	s.stamp++
+	committed := int(s.committed.Load())
 	old := s.written[tx]
 	for _, k := range old {
-		if has(k) {
+		if _, found := slices.BinarySearchFunc(writes, &k, func(w KeyWrite, k *Key) int { return keyCompare(&w.Key, k) }); found {
 			continue
 		}
 		sh, ash := s.lockKey(k)
 		e := sh.elems[k]
 		if i := e.below(tx + 1); i >= 0 && e.versions[i].tx == tx {
 			e.versions = append(e.versions[:i], e.versions[i+1:]...)
-			check(sh, e)
+			s.check(sh, e, tx, committed)
 		}
 		s.unlockKey(sh, ash)
 	}
-	keys := make([]Key, 0, len(writes))
-	sorted := append([]KeyWrite(nil), writes...)
-	sort.Slice(sorted, func(i, j int) bool { return keyLess(sorted[i].Key, sorted[j].Key) })
-	for _, kw := range sorted {
-		k, w := kw.Key, kw.Write
-		sh, ash := s.lockKey(k)
-		e := sh.elem(k)
+	keys := old[:0] // old is not needed any more
+	for i := range writes {
+		k, w := &writes[i].Key, &writes[i].Write
+		sh, ash := s.lockKey(*k)
+		e := sh.elem(*k)
 		i := e.below(tx + 1)
 		mine := i >= 0 && e.versions[i].tx == tx
 		// A write of the value already below tx is no write at all: tx read
@@ -457,29 +446,65 @@ func (s *Store) Finish(tx int, writes []KeyWrite, codes map[common.Hash][]byte) 
 			if below, blk, err := s.valueAt(sh, e, tx); err == nil && blk < 0 && below == w.Val {
 				if mine {
 					e.versions = append(e.versions[:i], e.versions[i+1:]...)
-					check(sh, e)
+					s.check(sh, e, tx, committed)
 				}
 				s.unlockKey(sh, ash)
 				continue
 			}
 		}
-		keys = append(keys, k)
+		keys = append(keys, *k)
 		switch {
-		case mine && e.versions[i].w == w:
+		case mine && e.versions[i].w == *w:
 		case mine:
-			e.versions[i].w = w
-			check(sh, e)
+			e.versions[i].w = *w
+			s.check(sh, e, tx, committed)
 		default:
 			e.versions = append(e.versions, version{})
 			copy(e.versions[i+2:], e.versions[i+1:])
-			e.versions[i+1] = version{tx: tx, w: w}
-			check(sh, e)
+			e.versions[i+1] = version{tx: tx, w: *w}
+			s.check(sh, e, tx, committed)
 		}
 		s.unlockKey(sh, ash)
 	}
 	s.written[tx] = keys
-	sort.Ints(out)
-	return out
+	slices.Sort(s.out)
+	return s.out
+}
+
+// check re-verifies e's readers above tx after tx changed its write to e
+// (the caller holds e's lock). Only readers between tx and the next full
+// write above it can have changed; readers already final can never be
+// invalidated again and are dropped, as are reads of stale incarnations.
+func (s *Store) check(sh *shard, e *element, tx, committed int) {
+	limit := int(^uint(0) >> 1)
+	for i := e.below(tx+1) + 1; i < len(e.versions); i++ {
+		if v := &e.versions[i]; v.tx > tx && !v.w.Credit {
+			limit = v.tx
+			break
+		}
+	}
+	rs := e.readers[:0]
+	for _, rd := range e.readers {
+		if rd.tx < committed || int(s.inc[rd.tx].Load()) != rd.inc {
+			continue
+		}
+		rs = append(rs, rd)
+		r := rd.tx
+		if r <= tx || r > limit || s.marks[r] == s.stamp {
+			continue
+		}
+		now, blk, err := s.valueAt(sh, e, r)
+		if err != nil || blk >= 0 || now != rd.v {
+			s.marks[r] = s.stamp
+			s.out = append(s.out, r)
+			sh.conflict(e.key).Invalidations++
+			if n := len(s.Hot); n == 0 || s.Hot[n-1] != e.key {
+				s.Hot = append(s.Hot, e.key)
+			}
+		}
+	}
+	clear(e.readers[len(rs):])
+	e.readers = rs
 }
 
 // Sources returns the transactions whose writes make the value of k that
@@ -521,26 +546,14 @@ func (k Key) String() string {
 	}
 }
 
-func keyLess(a, b Key) bool {
+func keyCompare(a, b *Key) int {
 	if a.Kind != b.Kind {
-		return a.Kind < b.Kind
+		return int(a.Kind) - int(b.Kind)
 	}
-	if c := bytesCompare(a.Addr[:], b.Addr[:]); c != 0 {
-		return c < 0
+	if c := bytes.Compare(a.Addr[:], b.Addr[:]); c != 0 {
+		return c
 	}
-	return bytesCompare(a.Slot[:], b.Slot[:]) < 0
-}
-
-func bytesCompare(a, b []byte) int {
-	for i := range a {
-		if a[i] != b[i] {
-			if a[i] < b[i] {
-				return -1
-			}
-			return 1
-		}
-	}
-	return 0
+	return bytes.Compare(a.Slot[:], b.Slot[:])
 }
 
 // Predict declares that tx will write keys (known structure: a sender's

@@ -96,7 +96,7 @@ func TestCreditsCommute(t *testing.T) {
 	s := New(base, 16)
 	kb := Key{Kind: Balance, Addr: acct}
 	credit := func(v uint64) []KeyWrite {
-		return []KeyWrite{{kb, Write{Val: Value{Balance: *uint256.NewInt(v)}, Credit: true}}}
+		return []KeyWrite{{kb, Write{Val: BalanceValue(uint256.NewInt(v)), Credit: true}}}
 	}
 	for tx := 0; tx < 3; tx++ {
 		if inv := s.Finish(tx, credit(10), nil); len(inv) != 0 {
@@ -104,17 +104,20 @@ func TestCreditsCommute(t *testing.T) {
 		}
 	}
 	v, blk, err := s.Read(5, kb)
-	if err != nil || blk >= 0 || v.Balance.Uint64() != 130 {
-		t.Fatalf("observer saw %v (blk %d, err %v), want 130", v.Balance.Uint64(), blk, err)
+	if bal := v.Balance(); err != nil || blk >= 0 || bal.Uint64() != 130 {
+		t.Fatalf("observer saw %v (blk %d, err %v), want 130", bal.Uint64(), blk, err)
 	}
 	if inv := s.Finish(1, credit(11), nil); len(inv) != 1 || inv[0] != 5 {
 		t.Fatalf("changed credit below the observer: invalidated %v, want [5]", inv)
 	}
 	s.Begin(5, 1) // restarted after the invalidation
-	if v, _, _ := s.Read(5, kb); v.Balance.Uint64() != 131 {
-		t.Fatalf("re-read saw %d, want 131", v.Balance.Uint64())
+	if v, _, _ := s.Read(5, kb); v.BalanceU64() != 131 {
+		t.Fatalf("re-read saw %d, want 131", v.BalanceU64())
 	}
 	if inv := s.Finish(4, credit(1), nil); len(inv) != 1 || inv[0] != 5 {
 		t.Fatalf("new credit below the (re-read) observer must invalidate it: %v", inv)
 	}
 }
+
+// BalanceU64 is a test shorthand for the low word of a balance value.
+func (v Value) BalanceU64() uint64 { b := v.Balance(); return b.Uint64() }

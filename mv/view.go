@@ -32,8 +32,8 @@ func (s *Store) readAccountLocked(sh *shard, tx int, addr common.Address) (state
 	if err != nil || blk >= 0 {
 		return state.Account{}, false, blk, err
 	}
-	exists := a.Exists || !b.Balance.IsZero()
-	return state.Account{Nonce: a.Nonce, Balance: b.Balance, CodeHash: a.CodeHash}, exists, -1, nil
+	exists := a.Exists || b.Word != (common.Hash{})
+	return state.Account{Nonce: a.Nonce, Balance: b.Balance(), CodeHash: a.Word}, exists, -1, nil
 }
 
 // ReadAccountLazy reads an account's nonce, code and existence for tx,
@@ -54,14 +54,14 @@ func (s *Store) ReadAccountLazy(tx int, addr common.Address) (state.Account, boo
 		acct, ok, blk, err := s.readAccountLocked(sh, tx, addr)
 		return acct, ok, true, blk, err
 	}
-	return state.Account{Nonce: a.Nonce, CodeHash: a.CodeHash}, true, false, -1, nil
+	return state.Account{Nonce: a.Nonce, CodeHash: a.Word}, true, false, -1, nil
 }
 
 // ObserveBalance reads the balance of addr for tx.
 func (s *Store) ObserveBalance(tx int, addr common.Address) (uint256.Int, int, error) {
 	_, kb := AccountKeys(addr)
 	b, blk, err := s.Read(tx, kb)
-	return b.Balance, blk, err
+	return b.Balance(), blk, err
 }
 
 // ReadSlot reads a storage slot for tx (registering on the slot and on the
@@ -83,31 +83,37 @@ func (s *Store) BlockHash(n uint64) (common.Hash, error) { return s.base.BlockHa
 // Writes converts one transaction's result into element writes and the
 // codes it deployed. A deferred coinbase fee becomes a credit.
 func Writes(tx int, res *chain.Result, coinbase common.Address) ([]KeyWrite, map[common.Hash][]byte) {
-	w := make([]KeyWrite, 0, 2*len(res.Diff)+2)
+	return AppendWrites(nil, tx, res, coinbase)
+}
+
+// AppendWrites is Writes appending to buf (which Finish does not keep, so
+// a driver can reuse it run after run).
+func AppendWrites(buf []KeyWrite, tx int, res *chain.Result, coinbase common.Address) ([]KeyWrite, map[common.Hash][]byte) {
+	w := buf[:0]
 	put := func(k Key, x Write) { w = append(w, KeyWrite{k, x}) }
 	var codes map[common.Hash][]byte
 	for addr, ad := range res.Diff {
 		ka, kb := AccountKeys(addr)
 		kc := Key{Kind: Cleared, Addr: addr}
 		if ad.Deleted {
-			put(ka, Write{Val: Value{CodeHash: state.EmptyCodeHash}})
+			put(ka, Write{Val: Value{Word: state.EmptyCodeHash}})
 			put(kb, Write{})
-			put(kc, Write{Val: Value{Gen: uint64(tx) + 1}})
+			put(kc, Write{Val: Value{Nonce: uint64(tx) + 1}})
 			continue
 		}
 		ch := ad.CodeHash
 		if ch == (common.Hash{}) {
 			ch = state.EmptyCodeHash
 		}
-		put(ka, Write{Val: Value{Exists: true, Nonce: ad.Nonce, CodeHash: ch}})
+		put(ka, Write{Val: Value{Exists: true, Nonce: ad.Nonce, Word: ch}})
 		switch {
 		case !ad.BalanceDelta:
-			put(kb, Write{Val: Value{Balance: ad.Balance}})
+			put(kb, Write{Val: BalanceValue(&ad.Balance)})
 		case !ad.Balance.IsZero():
-			put(kb, Write{Val: Value{Balance: ad.Balance}, Credit: true})
+			put(kb, Write{Val: BalanceValue(&ad.Balance), Credit: true})
 		}
 		if ad.StorageCleared {
-			put(kc, Write{Val: Value{Gen: uint64(tx) + 1}})
+			put(kc, Write{Val: Value{Nonce: uint64(tx) + 1}})
 		}
 		if ad.CodeChanged {
 			if codes == nil {
@@ -120,9 +126,7 @@ func Writes(tx int, res *chain.Result, coinbase common.Address) ([]KeyWrite, map
 		}
 	}
 	if res.CoinbaseFee != nil {
-		var amt uint256.Int
-		amt.Set(res.CoinbaseFee)
-		put(Key{Kind: Balance, Addr: coinbase}, Write{Val: Value{Balance: amt}, Credit: true})
+		put(Key{Kind: Balance, Addr: coinbase}, Write{Val: BalanceValue(res.CoinbaseFee), Credit: true})
 	}
 	return w, codes
 }
@@ -204,7 +208,7 @@ func (s *Store) finalAccount(sh *shard, addr common.Address, at int) (state.Acco
 	if err != nil || blk >= 0 {
 		return state.Account{}, false, blk, err
 	}
-	return state.Account{Nonce: a.Nonce, Balance: b.Balance, CodeHash: a.CodeHash}, a.Exists || !b.Balance.IsZero(), -1, nil
+	return state.Account{Nonce: a.Nonce, Balance: b.Balance(), CodeHash: a.Word}, a.Exists || b.Word != (common.Hash{}), -1, nil
 }
 
 // PredictMessage declares the writes a transaction certainly makes: its

@@ -194,6 +194,7 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		return x.Step()
 	}
 	worker := func() {
+		var wbuf []mv.KeyWrite // this worker's writes, reused run after run
 		mu.Lock()
 		defer mu.Unlock()
 		for {
@@ -227,10 +228,9 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 				x = chain.NewExec(rules, env, txs[t.Tx], v, chain.Config{DeferCoinbase: true})
 			}
 			res, err := step(x)
-			var w []mv.KeyWrite
 			var codes map[common.Hash][]byte
 			if err == nil {
-				w, codes = mv.Writes(t.Tx, res, env.Coinbase)
+				wbuf, codes = mv.AppendWrites(wbuf, t.Tx, res, env.Coinbase)
 				x.Release() // this worker owns the run; the result is a copy
 			}
 			mu.Lock()
@@ -262,7 +262,7 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 				}
 			default:
 				results[t.Tx] = res
-				inval := store.Finish(t.Tx, w, codes)
+				inval := store.Finish(t.Tx, wbuf, codes)
 				for _, r := range inval {
 					store.MarkPending(r)
 				}
