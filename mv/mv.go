@@ -112,7 +112,8 @@ const nShards = 64
 
 type shard struct {
 	mu        sync.Mutex
-	slab      []element // allocated, not yet used elements
+	slabs     [][]element // element storage, reused across batches
+	used      int         // elements handed out from slabs
 	elems     map[Key]*element
 	conflicts map[Key]*ConflictCount
 }
@@ -146,24 +147,83 @@ type Store struct {
 	out   []int
 	marks []uint32
 	stamp uint32
+
+	keyBuf []Key // backs the first keysPerTx entries of each written list
 }
+
+// maxKeptElems bounds the elements of one shard a released store keeps.
+const maxKeptElems = 1 << 14
 
 // ConflictCount is how often one element caused a conflict.
 type ConflictCount struct{ Invalidations, Waits int }
 
 // New returns an empty store over base for a batch of n transactions.
 func New(base state.Source, n int) *Store {
-	s := &Store{base: base, n: n, codes: make(map[common.Hash][]byte),
-		inc: make([]atomic.Int32, n), pending: make([]atomic.Bool, n), written: make([][]Key, n),
-		marks: make([]uint32, n)}
+	s := storePool.Get().(*Store)
+	s.base, s.n = base, n
+	s.inc = resize(s.inc, n)
+	s.pending = resize(s.pending, n)
+	s.written = resize(s.written, n)
+	s.marks = resize(s.marks, n)
+	s.stamp = 0
+	// Each transaction's list of written keys starts in one shared array.
+	s.keyBuf = resize(s.keyBuf, keysPerTx*n)
+	for i := range s.written {
+		s.written[i] = s.keyBuf[i*keysPerTx : i*keysPerTx : (i+1)*keysPerTx]
+	}
 	// A transaction touches a handful of elements; sizing the maps for
 	// that up front spares their growth.
 	hint := (elemsPerTx*n + nShards - 1) / nShards
 	for i := range s.shards {
-		s.shards[i].elems = make(map[Key]*element, hint)
-		s.shards[i].conflicts = make(map[Key]*ConflictCount)
+		if s.shards[i].elems == nil {
+			s.shards[i].elems = make(map[Key]*element, hint)
+			s.shards[i].conflicts = make(map[Key]*ConflictCount)
+		}
 	}
 	return s
+}
+
+// keysPerTx is the room for written keys each transaction starts with.
+const keysPerTx = 8
+
+var storePool = sync.Pool{New: func() any { return &Store{codes: make(map[common.Hash][]byte)} }}
+
+// resize returns a zeroed slice of length n, reusing buf's array when it
+// is large enough.
+func resize[T any](buf []T, n int) []T {
+	if cap(buf) < n {
+		return make([]T, n)
+	}
+	buf = buf[:n]
+	clear(buf)
+	return buf
+}
+
+// Release empties s and keeps it (its maps, elements and arrays) for a
+// later New. Nothing obtained from s may be used afterwards; what Diff,
+// DiffAt and Conflicts returned are copies and stay valid.
+func (s *Store) Release() {
+	for i := range s.shards {
+		sh := &s.shards[i]
+		if len(sh.elems) > maxKeptElems {
+			sh.elems = nil
+			sh.conflicts = nil
+			sh.slabs, sh.used = nil, 0
+			continue
+		}
+		clear(sh.elems)
+		clear(sh.conflicts)
+		for j := 0; j*slabSize < sh.used; j++ {
+			clear(sh.slabs[j])
+		}
+		sh.used = 0
+	}
+	clear(s.codes)
+	clear(s.written)
+	s.base = nil
+	s.Hot, s.out = s.Hot[:0], s.out[:0]
+	s.committed.Store(0)
+	storePool.Put(s)
 }
 
 func shardOf(a common.Address) int { return int(a[19]^a[0]) % nShards }
@@ -222,11 +282,12 @@ const slabSize = 32
 func (sh *shard) elem(k Key) *element {
 	e := sh.elems[k]
 	if e == nil {
-		if len(sh.slab) == 0 {
-			sh.slab = make([]element, slabSize)
+		j := sh.used / slabSize
+		if j == len(sh.slabs) {
+			sh.slabs = append(sh.slabs, make([]element, slabSize))
 		}
-		e = &sh.slab[0]
-		sh.slab = sh.slab[1:]
+		e = &sh.slabs[j][sh.used%slabSize]
+		sh.used++
 		e.key = k
 		e.versions = e.vbuf[:0]
 		e.readers = e.rbuf[:0]

@@ -171,6 +171,7 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	}
 	n := len(txs)
 	store, sc := newBatch(src, txs, opt.MaxRuns, opt.History)
+	defer store.Release() // after every worker has stopped (wg.Wait below)
 	results := make([]*chain.Result, n)
 	execs := make([]*chain.Exec, n)
 	views := make([]*view, n)

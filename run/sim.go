@@ -310,6 +310,7 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	}
 
 	store, sc := newBatch(src, txs, opt.MaxRuns, opt.History)
+	defer store.Release()
 	results := make([]*chain.Result, n)
 	runs := make([]*simRun, n)
 	final := make([]*simRun, n) // the run whose result stands
