@@ -179,12 +179,6 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	cond := sync.NewCond(&mu)
 	var fatal error
 	abandon := false
-	// The block diff, built from final results in order (see fold).
-	merged := state.NewOverlay(src)
-	var foldMu sync.Mutex
-	folded := 0
-	var foldErr error
-	fold := func(r *chain.Result) error { return foldResult(merged, env, r) }
 
 	step := func(x *chain.Exec) (res *chain.Result, err error) {
 		defer func() {
@@ -213,17 +207,7 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 			if fresh {
 				store.Begin(t.Tx, t.Inc)
 			}
-			committed := sc.Committed()
 			mu.Unlock()
-			// Fold the final prefix into the block diff while other
-			// transactions run, so little is left to merge at the end.
-			if foldMu.TryLock() {
-				for folded < committed && foldErr == nil {
-					foldErr = fold(results[folded])
-					folded++
-				}
-				foldMu.Unlock()
-			}
 			if fresh {
 				v = &view{s: store, tx: t.Tx, inc: t.Inc, blocker: -1}
 				x = chain.NewExec(rules, env, txs[t.Tx], v, chain.Config{DeferCoinbase: true})
@@ -314,30 +298,13 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		ov.Apply(restDiff)
 		return results, ov.Diff(), nil
 	}
-	for ; folded < n && foldErr == nil; folded++ {
-		foldErr = fold(results[folded])
+	// The block diff is read off the elements' last versions: cheaper than
+	// merging every transaction's diff, as serial execution does.
+	d, err := store.Diff()
+	if err != nil {
+		return nil, nil, err
 	}
-	if foldErr != nil {
-		return nil, nil, foldErr
-	}
-	return results, merged.Diff(), nil
-}
-
-// foldResult applies one final result to the block diff, crediting a
-// deferred coinbase fee, as serial execution would have.
-func foldResult(ov *state.Overlay, env *chain.BlockEnv, r *chain.Result) error {
-	if r.Err != nil {
-		return nil
-	}
-	ov.Apply(r.Diff)
-	if r.CoinbaseFee != nil {
-		a, _, err := ov.Account(env.Coinbase)
-		if err != nil {
-			return err
-		}
-		ov.Apply(state.Diff{env.Coinbase: {Nonce: a.Nonce, CodeHash: a.CodeHash, Balance: *r.CoinbaseFee, BalanceDelta: true}})
-	}
-	return nil
+	return results, d, nil
 }
 
 // batched runs txs as consecutive batches of at most opt.MaxBatch, each on
