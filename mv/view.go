@@ -138,31 +138,47 @@ func (s *Store) Diff() (state.Diff, error) { return s.DiffAt(int(^uint(0) >> 1))
 // DiffAt returns the state diff of transactions 0..k-1 (which must all be
 // final): what a transaction at index k sees.
 func (s *Store) DiffAt(k int) (state.Diff, error) {
-	d := make(state.Diff)
-	get := func(addr common.Address) *state.AccountDiff {
-		ad := d[addr]
-		if ad == nil {
-			ad = &state.AccountDiff{}
-			d[addr] = ad
-		}
-		return ad
-	}
 	end := k
-	addrs := make(map[common.Address]bool)
+	// One pass over the elements: the addresses whose account elements
+	// were written, and the written slots.
+	var addrs []common.Address
+	var slots []*element
+	seen := make(map[common.Address]struct{})
 	for i := range s.shards {
 		for key, e := range s.shards[i].elems {
-			if e.below(end) >= 0 {
-				addrs[key.Addr] = true
+			if e.below(end) < 0 {
+				continue
+			}
+			if key.Kind == Slot {
+				slots = append(slots, e)
+				continue
+			}
+			if _, ok := seen[key.Addr]; !ok {
+				seen[key.Addr] = struct{}{}
+				addrs = append(addrs, key.Addr)
 			}
 		}
 	}
-	for addr := range addrs {
+	for _, e := range slots { // slots of accounts whose account elements were not written
+		if _, ok := seen[e.key.Addr]; !ok {
+			seen[e.key.Addr] = struct{}{}
+			addrs = append(addrs, e.key.Addr)
+		}
+	}
+	d := make(state.Diff, len(addrs))
+	ads := make([]state.AccountDiff, len(addrs)) // one allocation for all
+	nslots := make(map[common.Address]int)
+	for _, e := range slots {
+		nslots[e.key.Addr]++
+	}
+	for i, addr := range addrs {
 		sh := s.shard(addr)
 		a, ok, _, err := s.finalAccount(sh, addr, end)
 		if err != nil {
 			return nil, err
 		}
-		ad := get(addr)
+		ad := &ads[i]
+		d[addr] = ad
 		if !ok {
 			ad.Deleted = true
 			continue
@@ -174,26 +190,20 @@ func (s *Store) DiffAt(k int) (state.Diff, error) {
 		if c, ok := s.codes[a.CodeHash]; ok {
 			ad.Code, ad.CodeChanged = c, true
 		}
-	}
-	for i := range s.shards {
-		sh := &s.shards[i]
-		for k, e := range sh.elems {
-			if k.Kind != Slot || e.below(end) < 0 {
-				continue
-			}
-			ad := d[k.Addr]
-			if ad == nil || ad.Deleted {
-				continue
-			}
-			v, _, err := s.valueAt(sh, e, end)
-			if err != nil {
-				return nil, err
-			}
-			if ad.Storage == nil {
-				ad.Storage = make(map[common.Hash]common.Hash)
-			}
-			ad.Storage[k.Slot] = v.Word
+		if n := nslots[addr]; n > 0 {
+			ad.Storage = make(map[common.Hash]common.Hash, n)
 		}
+	}
+	for _, e := range slots {
+		ad := d[e.key.Addr]
+		if ad.Deleted {
+			continue
+		}
+		v, _, err := s.valueAt(s.shardFor(e.key), e, end)
+		if err != nil {
+			return nil, err
+		}
+		ad.Storage[e.key.Slot] = v.Word
 	}
 	return d, nil
 }
