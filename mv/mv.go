@@ -149,6 +149,10 @@ type Store struct {
 	stamp uint32
 
 	keyBuf []Key // backs the first keysPerTx entries of each written list
+
+	// nCleared counts the storage-reset versions in the batch (see lockKey).
+	nCleared atomic.Int64
+	rescan   []common.Address // accounts whose reset Finish changed
 }
 
 // maxKeptElems bounds the elements of one shard a released store keeps.
@@ -221,8 +225,9 @@ func (s *Store) Release() {
 	clear(s.codes)
 	clear(s.written)
 	s.base = nil
-	s.Hot, s.out = s.Hot[:0], s.out[:0]
+	s.Hot, s.out, s.rescan = s.Hot[:0], s.out[:0], s.rescan[:0]
 	s.committed.Store(0)
+	s.nCleared.Store(0)
 	storePool.Put(s)
 }
 
@@ -246,10 +251,43 @@ func shardIndex(k Key) int {
 func (s *Store) shardFor(k Key) *shard { return &s.shards[shardIndex(k)] }
 
 // lockKey locks what reading or writing k needs: its shard and, for a
-// slot, its account's shard too (the storage-reset element), in index
-// order so that two lockers never wait on each other.
+// slot while some storage reset is recorded in the batch, its account's
+// shard too (to consult the storage-reset element), in index order so that
+// two lockers never wait on each other. ash is nil when the account's shard
+// is not locked: the slot's value cannot depend on a reset then. While no
+// reset exists (nearly always), a contract's slots share no lock with its
+// account, so reads of a hot contract's storage do not queue on one lock.
+//
+// Why reading without the reset element is safe: nCleared is read under
+// the slot's lock, and a Finish that records a reset raises nCleared first
+// and then re-checks every slot of that account under each slot's lock
+// (rescanSlots). A read either sees the raised count, or is registered
+// before that re-check and is invalidated by it if its value changed.
 func (s *Store) lockKey(k Key) (sh, ash *shard) {
-	i, j := shardIndex(k), shardOf(k.Addr)
+	i := shardIndex(k)
+	sh = &s.shards[i]
+	sh.mu.Lock()
+	if k.Kind != Slot || s.nCleared.Load() == 0 {
+		return sh, nil
+	}
+	sh.mu.Unlock()
+	j := shardOf(k.Addr)
+	ash = &s.shards[j]
+	switch {
+	case i == j:
+		sh.mu.Lock()
+	case i < j:
+		sh.mu.Lock()
+		ash.mu.Lock()
+	default:
+		ash.mu.Lock()
+		sh.mu.Lock()
+	}
+	return sh, ash
+}
+
+// lockPair locks shards i and j (in index order).
+func (s *Store) lockPair(i, j int) (sh, ash *shard) {
 	sh, ash = &s.shards[i], &s.shards[j]
 	switch {
 	case i == j:
@@ -266,7 +304,7 @@ func (s *Store) lockKey(k Key) (sh, ash *shard) {
 
 func (s *Store) unlockKey(sh, ash *shard) {
 	sh.mu.Unlock()
-	if ash != sh {
+	if ash != nil && ash != sh {
 		ash.mu.Unlock()
 	}
 }
@@ -362,10 +400,11 @@ func (e *element) below(tx int) int {
 // valueAt computes what tx should see of e (the caller holds e's shard
 // lock). blocker >= 0 names a pending writer the value depends on. A slot's
 // value is zero when its account's storage was cleared above the slot's
-// last write.
-func (s *Store) valueAt(sh *shard, e *element, tx int) (Value, int, error) {
-	if e.key.Kind == Slot {
-		if ce := s.shard(e.key.Addr).elems[Key{Kind: Cleared, Addr: e.key.Addr}]; ce != nil {
+// last write; ash, when not nil, is the account's shard (locked too), whose
+// storage-reset element is consulted (see lockKey).
+func (s *Store) valueAt(ash *shard, e *element, tx int) (Value, int, error) {
+	if e.key.Kind == Slot && ash != nil {
+		if ce := ash.elems[Key{Kind: Cleared, Addr: e.key.Addr}]; ce != nil {
 			if j := ce.below(tx); j >= 0 {
 				cw := ce.versions[j].tx
 				if s.isPending(cw) {
@@ -414,12 +453,12 @@ func addCredits(v Value, credits bool, sum *uint256.Int) Value {
 func (s *Store) Read(tx int, k Key) (Value, int, error) {
 	sh, ash := s.lockKey(k)
 	defer s.unlockKey(sh, ash)
-	return s.readLocked(sh, tx, k)
+	return s.readLocked(sh, ash, tx, k)
 }
 
-func (s *Store) readLocked(sh *shard, tx int, k Key) (Value, int, error) {
+func (s *Store) readLocked(sh, ash *shard, tx int, k Key) (Value, int, error) {
 	e := sh.elem(k)
-	v, blk, err := s.valueAt(sh, e, tx)
+	v, blk, err := s.valueAt(ash, e, tx)
 	if blk >= 0 {
 		sh.conflict(k).Waits++
 	}
@@ -486,8 +525,8 @@ func (s *Store) Finish(tx int, writes []KeyWrite, codes map[common.Hash][]byte) 
 		sh, ash := s.lockKey(k)
 		e := sh.elems[k]
 		if i := e.below(tx + 1); i >= 0 && e.versions[i].tx == tx {
-			e.versions = append(e.versions[:i], e.versions[i+1:]...)
-			s.check(sh, e, tx, committed)
+			s.removeVersion(e, i)
+			s.check(sh, ash, e, tx, committed)
 		}
 		s.unlockKey(sh, ash)
 	}
@@ -504,10 +543,10 @@ func (s *Store) Finish(tx int, writes []KeyWrite, codes map[common.Hash][]byte) 
 		// itself is invalidated. Dropping it keeps readers above tx from
 		// depending on tx, and spares a scan of its readers.
 		if !w.Credit {
-			if below, blk, err := s.valueAt(sh, e, tx); err == nil && blk < 0 && below == w.Val {
+			if below, blk, err := s.valueAt(ash, e, tx); err == nil && blk < 0 && below == w.Val {
 				if mine {
-					e.versions = append(e.versions[:i], e.versions[i+1:]...)
-					s.check(sh, e, tx, committed)
+					s.removeVersion(e, i)
+					s.check(sh, ash, e, tx, committed)
 				}
 				s.unlockKey(sh, ash)
 				continue
@@ -518,25 +557,72 @@ func (s *Store) Finish(tx int, writes []KeyWrite, codes map[common.Hash][]byte) 
 		case mine && e.versions[i].w == *w:
 		case mine:
 			e.versions[i].w = *w
-			s.check(sh, e, tx, committed)
+			s.check(sh, ash, e, tx, committed)
 		default:
-			e.versions = append(e.versions, version{})
-			copy(e.versions[i+2:], e.versions[i+1:])
-			e.versions[i+1] = version{tx: tx, w: *w}
-			s.check(sh, e, tx, committed)
+			s.insertVersion(e, i+1, version{tx: tx, w: *w})
+			s.check(sh, ash, e, tx, committed)
 		}
 		s.unlockKey(sh, ash)
 	}
 	s.written[tx] = keys
+	// A storage reset recorded, changed or removed changes what readers of
+	// the account's slots above tx should see.
+	for _, a := range s.rescan {
+		s.rescanSlots(a, tx, committed)
+	}
+	s.rescan = s.rescan[:0]
 	slices.Sort(s.out)
 	return s.out
+}
+
+// insertVersion puts v at index i of e's versions.
+func (s *Store) insertVersion(e *element, i int, v version) {
+	e.versions = append(e.versions, version{})
+	copy(e.versions[i+1:], e.versions[i:])
+	e.versions[i] = v
+	if e.key.Kind == Cleared {
+		s.nCleared.Add(1) // before rescanSlots: see lockKey
+	}
+}
+
+// removeVersion drops index i of e's versions.
+func (s *Store) removeVersion(e *element, i int) {
+	e.versions = append(e.versions[:i], e.versions[i+1:]...)
+	if e.key.Kind == Cleared {
+		s.nCleared.Add(-1)
+	}
+}
+
+// rescanSlots re-checks the readers of every slot of addr after tx changed
+// its storage reset. Slot readers do not register on the reset element
+// (see lockKey), so its change is checked as a change of each slot: every
+// shard is visited under its lock and the account's.
+func (s *Store) rescanSlots(addr common.Address, tx, committed int) {
+	j := shardOf(addr)
+	for i := range s.shards {
+		sh, ash := s.lockPair(i, j)
+		for k, e := range sh.elems {
+			if k.Kind == Slot && k.Addr == addr {
+				s.check(sh, ash, e, tx, committed)
+			}
+		}
+		s.unlockKey(sh, ash)
+	}
 }
 
 // check re-verifies e's readers above tx after tx changed its write to e
 // (the caller holds e's lock). Only readers between tx and the next full
 // write above it can have changed; readers already final can never be
 // invalidated again and are dropped, as are reads of stale incarnations.
-func (s *Store) check(sh *shard, e *element, tx, committed int) {
+func (s *Store) check(sh, ash *shard, e *element, tx, committed int) {
+	if e.key.Kind == Cleared {
+		// Nobody registers here: the account's slots are re-checked
+		// (rescanSlots) once Finish has released this lock.
+		if !slices.Contains(s.rescan, e.key.Addr) {
+			s.rescan = append(s.rescan, e.key.Addr)
+		}
+		return
+	}
 	limit := int(^uint(0) >> 1)
 	for i := e.below(tx+1) + 1; i < len(e.versions); i++ {
 		if v := &e.versions[i]; v.tx > tx && !v.w.Credit {
@@ -554,7 +640,7 @@ func (s *Store) check(sh *shard, e *element, tx, committed int) {
 		if r <= tx || r > limit || s.marks[r] == s.stamp {
 			continue
 		}
-		now, blk, err := s.valueAt(sh, e, r)
+		now, blk, err := s.valueAt(ash, e, r)
 		if err != nil || blk >= 0 || now != rd.v {
 			s.marks[r] = s.stamp
 			s.out = append(s.out, r)
@@ -619,7 +705,9 @@ func keyCompare(a, b *Key) int {
 
 // Predict declares that tx will write keys (known structure: a sender's
 // nonce and balance; learned: a contract's hot slots). Until tx finishes,
-// readers above it wait instead of speculating on older values.
+// readers above it wait instead of speculating on older values. (A
+// predicted storage reset re-checks no slot readers at once: tx's Finish
+// replaces the prediction and re-checks them then.)
 func (s *Store) Predict(tx int, keys ...Key) {
 	for _, k := range keys {
 		sh := s.shardFor(k)
@@ -627,9 +715,7 @@ func (s *Store) Predict(tx int, keys ...Key) {
 		e := sh.elem(k)
 		i := e.below(tx + 1)
 		if i < 0 || e.versions[i].tx != tx {
-			e.versions = append(e.versions, version{})
-			copy(e.versions[i+2:], e.versions[i+1:])
-			e.versions[i+1] = version{tx: tx}
+			s.insertVersion(e, i+1, version{tx: tx})
 			s.written[tx] = append(s.written[tx], k)
 		}
 		sh.mu.Unlock()

@@ -24,11 +24,11 @@ func (s *Store) ReadAccount(tx int, addr common.Address) (state.Account, bool, i
 
 func (s *Store) readAccountLocked(sh *shard, tx int, addr common.Address) (state.Account, bool, int, error) {
 	ka, kb := AccountKeys(addr)
-	a, blk, err := s.readLocked(sh, tx, ka)
+	a, blk, err := s.readLocked(sh, nil, tx, ka)
 	if err != nil || blk >= 0 {
 		return state.Account{}, false, blk, err
 	}
-	b, blk, err := s.readLocked(sh, tx, kb)
+	b, blk, err := s.readLocked(sh, nil, tx, kb)
 	if err != nil || blk >= 0 {
 		return state.Account{}, false, blk, err
 	}
@@ -45,7 +45,7 @@ func (s *Store) ReadAccountLazy(tx int, addr common.Address) (state.Account, boo
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	ka, _ := AccountKeys(addr)
-	a, blk, err := s.readLocked(sh, tx, ka)
+	a, blk, err := s.readLocked(sh, nil, tx, ka)
 	if err != nil || blk >= 0 {
 		return state.Account{}, false, false, blk, err
 	}
@@ -64,16 +64,13 @@ func (s *Store) ObserveBalance(tx int, addr common.Address) (uint256.Int, int, e
 	return b.Balance(), blk, err
 }
 
-// ReadSlot reads a storage slot for tx (registering on the slot and on the
-// account's storage-reset element).
+// ReadSlot reads a storage slot for tx, registering on the slot (a
+// storage reset of the account re-checks it: see lockKey).
 func (s *Store) ReadSlot(tx int, addr common.Address, slot common.Hash) (common.Hash, int, error) {
 	k := Key{Kind: Slot, Addr: addr, Slot: slot}
 	sh, ash := s.lockKey(k)
 	defer s.unlockKey(sh, ash)
-	if _, blk, err := s.readLocked(ash, tx, Key{Kind: Cleared, Addr: addr}); err != nil || blk >= 0 {
-		return common.Hash{}, blk, err
-	}
-	v, blk, err := s.readLocked(sh, tx, k)
+	v, blk, err := s.readLocked(sh, ash, tx, k)
 	return v.Word, blk, err
 }
 
@@ -199,7 +196,7 @@ func (s *Store) DiffAt(k int) (state.Diff, error) {
 		if ad.Deleted {
 			continue
 		}
-		v, _, err := s.valueAt(s.shardFor(e.key), e, end)
+		v, _, err := s.valueAt(s.shard(e.key.Addr), e, end)
 		if err != nil {
 			return nil, err
 		}
@@ -210,11 +207,11 @@ func (s *Store) DiffAt(k int) (state.Diff, error) {
 
 func (s *Store) finalAccount(sh *shard, addr common.Address, at int) (state.Account, bool, int, error) {
 	ka, kb := AccountKeys(addr)
-	a, blk, err := s.valueAt(sh, sh.elem(ka), at)
+	a, blk, err := s.valueAt(nil, sh.elem(ka), at)
 	if err != nil || blk >= 0 {
 		return state.Account{}, false, blk, err
 	}
-	b, blk, err := s.valueAt(sh, sh.elem(kb), at)
+	b, blk, err := s.valueAt(nil, sh.elem(kb), at)
 	if err != nil || blk >= 0 {
 		return state.Account{}, false, blk, err
 	}
