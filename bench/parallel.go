@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/velarium/velarium/chain"
@@ -88,6 +89,14 @@ type RealParallel struct {
 	Parks        int    `json:"parks"`
 	RanSerially  bool   `json:"ranSerially,omitempty"` // fewer than MinTxs transactions, or a fallback
 	Fallback     string `json:"fallback,omitempty"`
+	// Ceiling (demo workloads): what this machine gives Workers copies of
+	// the serial execution run at once on as many goroutines, sharing
+	// nothing: Workers × serial time / time of the copies together,
+	// median over the same rounds. Embarrassingly parallel work reaches
+	// it; the parallel executor's speedup is read against it.
+	Ceiling    float64 `json:"ceiling,omitempty"`
+	CeilingMin float64 `json:"ceilingMin,omitempty"`
+	CeilingMax float64 `json:"ceilingMax,omitempty"`
 }
 
 // ParBlockResult is the parallel result of one mainnet block.
@@ -459,6 +468,18 @@ func mean(xs []float64) float64 {
 // learned history). Every parallel and simulated result must equal the
 // serial one (demo.Compare: per-transaction status, gas, logs, output, and
 // the post-state root).
+// serialCopies runs fn on n goroutines at once and waits for them all.
+func serialCopies(n int, fn func() error) error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = fn() }()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
 func RunDemo(o *ParallelOptions) *DemoSuiteResult {
 	logw := o.log()
 	size := o.DemoSize
@@ -511,6 +532,9 @@ func RunDemo(o *ParallelOptions) *DemoSuiteResult {
 			fns := []func() error{
 				func() error { _, _, err := run.Parallel(rules, b.Env, b.Txs, b.Pre, popt, &discard); return err },
 				func() error { _, _, err := run.Serial(rules, b.Env, b.Txs, b.Pre); return err },
+				func() error {
+					return serialCopies(workers, func() error { _, _, err := run.Serial(rules, b.Env, b.Txs, b.Pre); return err })
+				},
 			}
 			p, err := Interleave(fns, &o.Measure)
 			if err != nil {
@@ -519,6 +543,13 @@ func RunDemo(o *ParallelOptions) *DemoSuiteResult {
 			x.Parallel, x.Serial = sideResult(p.T[0], r.GasUsed), sideResult(p.T[1], r.GasUsed)
 			x.Speedup = p.Ratio(1)
 			x.SpeedupMin, x.SpeedupMax = minMax(p.Ratios[1])
+			// Ratios[i] is time of fns[i] / time of fns[0] per round.
+			ceil := make([]float64, len(p.Ratios[1]))
+			for k := range ceil {
+				ceil[k] = float64(workers) * p.Ratios[1][k] / p.Ratios[2][k]
+			}
+			x.Ceiling = median(ceil)
+			x.CeilingMin, x.CeilingMax = minMax(ceil)
 			r.Real = x
 			for _, c := range cores {
 				res, diff, rep, err := run.Simulate(rules, b.Env, b.Txs, b.Pre, run.SimOptions{Cores: c, MaxRuns: popt.MaxRuns, MinTxs: popt.MinTxs})
@@ -537,8 +568,8 @@ func RunDemo(o *ParallelOptions) *DemoSuiteResult {
 			fmt.Fprintf(logw, "demo %-6s ERROR %v\n", w.Name, err)
 			continue
 		}
-		line := fmt.Sprintf("demo %-6s %4d txs  serial %10s  %d workers %10s  speedup %.2f [%.2f-%.2f]  re-exec %d",
-			r.Workload, r.Txs, fmtNs(r.Real.Serial.NsPerOp), workers, fmtNs(r.Real.Parallel.NsPerOp), r.Real.Speedup, r.Real.SpeedupMin, r.Real.SpeedupMax, r.Real.Reexecutions)
+		line := fmt.Sprintf("demo %-6s %4d txs  serial %10s  %d workers %10s  speedup %.2f [%.2f-%.2f]  ceiling %.2f  re-exec %d",
+			r.Workload, r.Txs, fmtNs(r.Real.Serial.NsPerOp), workers, fmtNs(r.Real.Parallel.NsPerOp), r.Real.Speedup, r.Real.SpeedupMin, r.Real.SpeedupMax, r.Real.Ceiling, r.Real.Reexecutions)
 		for _, s := range r.Sim {
 			line += fmt.Sprintf("  sim%d %.2f", s.Cores, s.Speedup)
 		}
