@@ -13,11 +13,12 @@
 // The package is a deterministic data structure: no goroutines, clocks or
 // randomness. Concurrency contract: reads (Read, ReadAccount, ReadSlot,
 // ObserveBalance, Code) may run from many goroutines at once and with one
-// writer; the writing calls (Finish, Predict, MarkPending, Begin) must be
-// serialised by the caller; the reporting calls (Diff, DiffAt, Sources,
-// Conflicts) must run alone. Elements are guarded per account (all elements
-// of one address share a lock), which is all the one rule needs: its check
-// is local to the element.
+// writer; the writing calls (Finish, Predict) must be serialised by the
+// caller; the flags (MarkPending, Begin, SetCommitted, Current) are atomic
+// and may be called at any time; the reporting calls (Diff, DiffAt,
+// Sources, Conflicts) must run alone. Elements are guarded per shard (an
+// account's own elements share one; its slots are spread by slot), which
+// is all the one rule needs: its check is local to the element.
 package mv
 
 import (
@@ -486,12 +487,10 @@ func (s *Store) Code(addr common.Address, hash common.Hash) ([]byte, error) {
 }
 
 // MarkPending turns tx's writes into estimates: readers above will park
-// until Finish replaces them.
-func (s *Store) MarkPending(tx int) {
-	if len(s.written[tx]) > 0 {
-		s.pending[tx].Store(true)
-	}
-}
+// until Finish replaces them. (Only a transaction's versions consult the
+// flag, so it may be set for one that wrote nothing.) Safe to call
+// concurrently with Finish.
+func (s *Store) MarkPending(tx int) { s.pending[tx].Store(true) }
 
 // IsPending reports whether tx's writes are estimates.
 func (s *Store) IsPending(tx int) bool { return s.isPending(tx) }

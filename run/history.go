@@ -86,14 +86,15 @@ func (h *History) predictAll(store *mv.Store, txs []*chain.Message) {
 	}
 }
 
-// learnNow applies the conflicts just met (store.Hot, after Finish) to the
-// transactions of this batch that have not started yet: those calling the
-// same contract are predicted to write the hot element.
-func (h *History) learnNow(store *mv.Store, sc *sched.Sched, txs []*chain.Message, from int) {
-	if h == nil || len(store.Hot) == 0 {
+// learnNow applies the conflicts just met (hot: store.Hot after a Finish)
+// to the transactions of this batch that have not started yet: those
+// calling the same contract are predicted to write the hot element. The
+// caller serialises it with the store's writing calls.
+func (h *History) learnNow(store *mv.Store, sc *sched.Sched, txs []*chain.Message, from int, hot []mv.Key) {
+	if h == nil || len(hot) == 0 {
 		return
 	}
-	for _, k := range store.Hot {
+	for _, k := range hot {
 		if k.Kind != mv.Slot && k.Kind != mv.Balance {
 			continue
 		}

@@ -175,7 +175,10 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	results := make([]*chain.Result, n)
 	execs := make([]*chain.Exec, n)
 	views := make([]*view, n)
-	var mu sync.Mutex
+	// mu guards the scheduler and the tables here; finishMu serialises the
+	// store's writing calls (Finish, Predict) without holding up the
+	// scheduler: a worker records its writes while the others take tasks.
+	var mu, finishMu sync.Mutex
 	cond := sync.NewCond(&mu)
 	var fatal error
 	abandon := false
@@ -188,8 +191,18 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		}()
 		return x.Step()
 	}
+	// invalidate makes readers run again (under mu).
+	invalidate := func(rs []int) {
+		for _, r := range rs {
+			store.MarkPending(r)
+			sc.Invalidate(r)
+			store.Begin(r, sc.Inc(r))
+		}
+	}
 	worker := func() {
 		var wbuf []mv.KeyWrite // this worker's writes, reused run after run
+		var inval []int         // readers its last Finish invalidated
+		var hot []mv.Key        // elements that invalidated them
 		mu.Lock()
 		defer mu.Unlock()
 		for {
@@ -213,12 +226,27 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 				x = chain.NewExec(rules, env, txs[t.Tx], v, chain.Config{DeferCoinbase: true})
 			}
 			res, err := step(x)
-			var codes map[common.Hash][]byte
+			finished := false
 			if err == nil {
+				var codes map[common.Hash][]byte
 				wbuf, codes = mv.AppendWrites(wbuf, t.Tx, res, env.Coinbase)
 				x.Release() // this worker owns the run; the result is a copy
+				// Record the writes outside the scheduler's lock. A run
+				// that turns stale meanwhile may still record its writes:
+				// its incarnation re-runs and replaces them, and readers are
+				// checked against the values then (the one rule), so that
+				// is only wasted work.
+				finishMu.Lock()
+				if finished = store.Current(t.Tx, t.Inc); finished {
+					inval = append(inval[:0], store.Finish(t.Tx, wbuf, codes)...)
+					hot = append(hot[:0], store.Hot...)
+				}
+				finishMu.Unlock()
 			}
 			mu.Lock()
+			if finished && !sc.Current(t.Tx, t.Inc) {
+				invalidate(inval)
+			}
 			if err == nil {
 				if execs[t.Tx] == x {
 					execs[t.Tx], views[t.Tx] = nil, nil
@@ -245,9 +273,15 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 					sc.Invalidate(t.Tx)
 					store.Begin(t.Tx, sc.Inc(t.Tx))
 				}
+			case !finished:
+				// Current for the scheduler but stale for the store when
+				// checked: cannot happen (both move together under mu);
+				// run it again rather than trust it.
+				store.MarkPending(t.Tx)
+				sc.Invalidate(t.Tx)
+				store.Begin(t.Tx, sc.Inc(t.Tx))
 			default:
 				results[t.Tx] = res
-				inval := store.Finish(t.Tx, wbuf, codes)
 				for _, r := range inval {
 					store.MarkPending(r)
 				}
@@ -256,7 +290,11 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 					store.Begin(r, sc.Inc(r)) // their old reads stop counting now
 				}
 				store.SetCommitted(sc.Committed())
-				opt.History.learnNow(store, sc, txs, t.Tx+1)
+				if opt.History != nil && len(hot) > 0 {
+					finishMu.Lock()
+					opt.History.learnNow(store, sc, txs, t.Tx+1, hot)
+					finishMu.Unlock()
+				}
 				if opt.Adaptive && sc.Reexecutions > adaptiveMinReexec && 2*sc.Reexecutions > sc.Committed() && !sc.Finished() {
 					abandon = true
 				}

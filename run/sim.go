@@ -418,7 +418,7 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 				store.Begin(x, sc.Inc(x))
 			}
 			store.SetCommitted(sc.Committed())
-			opt.History.learnNow(store, sc, txs, r.tx+1)
+			opt.History.learnNow(store, sc, txs, r.tx+1, store.Hot)
 		}
 	}
 	opt.History.Learn(store)
