@@ -201,8 +201,8 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	}
 	worker := func() {
 		var wbuf []mv.KeyWrite // this worker's writes, reused run after run
-		var inval []int         // readers its last Finish invalidated
-		var hot []mv.Key        // elements that invalidated them
+		var inval []int        // readers its last Finish invalidated
+		var hot []mv.Key       // elements that invalidated them
 		mu.Lock()
 		defer mu.Unlock()
 		for {
