@@ -130,17 +130,26 @@ func (v *view) BlockHash(n uint64) (common.Hash, error) { return v.s.BlockHash(n
 func Serial(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src state.Source) ([]*chain.Result, state.Diff, error) {
 	ov := state.NewOverlay(src)
 	out := make([]*chain.Result, len(txs))
+	if err := serialInto(rules, env, txs, ov, out); err != nil {
+		return nil, nil, err
+	}
+	return out, ov.Diff(), nil
+}
+
+// serialInto executes txs one after another on ov, applying each result
+// to it, and puts the results in out.
+func serialInto(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, ov *state.Overlay, out []*chain.Result) error {
 	for i, m := range txs {
 		r, err := chain.Apply(rules, env, m, ov, chain.Config{})
 		if err != nil {
-			return nil, nil, fmt.Errorf("transaction %d: %w", i, err)
+			return fmt.Errorf("transaction %d: %w", i, err)
 		}
 		out[i] = r
 		if r.Err == nil {
 			ov.Apply(r.Diff)
 		}
 	}
-	return out, ov.Diff(), nil
+	return nil
 }
 
 // Executor returns a chain.TxExecutor running transactions on opt.Workers
@@ -326,14 +335,13 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		if err != nil {
 			return nil, nil, err
 		}
+		// One overlay for the prefix and the rest: reads stay one level
+		// above the base.
 		ov := state.NewOverlay(src)
 		ov.Apply(prefix)
-		rest, restDiff, err := Serial(rules, env, txs[k:], ov)
-		if err != nil {
+		if err := serialInto(rules, env, txs[k:], ov, results[k:]); err != nil {
 			return nil, nil, fmt.Errorf("serial continuation from transaction %d: %w", k, err)
 		}
-		copy(results[k:], rest)
-		ov.Apply(restDiff)
 		return results, ov.Diff(), nil
 	}
 	// The block diff is read off the elements' last versions: cheaper than
