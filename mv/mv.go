@@ -171,8 +171,11 @@ func New(base state.Source, n int) *Store {
 	s.written = resize(s.written, n)
 	s.marks = resize(s.marks, n)
 	s.stamp = 0
-	// Each transaction's list of written keys starts in one shared array.
-	s.keyBuf = resize(s.keyBuf, keysPerTx*n)
+	// Each transaction's list of written keys starts in one shared array
+	// (not cleared: the lists start empty).
+	if cap(s.keyBuf) < keysPerTx*n {
+		s.keyBuf = make([]Key, keysPerTx*n)
+	}
 	for i := range s.written {
 		s.written[i] = s.keyBuf[i*keysPerTx : i*keysPerTx : (i+1)*keysPerTx]
 	}
@@ -218,10 +221,7 @@ func (s *Store) Release() {
 		}
 		clear(sh.elems)
 		clear(sh.conflicts)
-		for j := 0; j*slabSize < sh.used; j++ {
-			clear(sh.slabs[j])
-		}
-		sh.used = 0
+		sh.used = 0 // elem resets elements as it hands them out again
 	}
 	clear(s.codes)
 	clear(s.written)
@@ -327,7 +327,9 @@ func (sh *shard) elem(k Key) *element {
 		}
 		e = &sh.slabs[j][sh.used%slabSize]
 		sh.used++
-		e.key = k
+		// A reused element keeps its old inline buffers' contents: only
+		// what the fields' lengths expose counts.
+		e.key, e.base, e.haveBase = k, Value{}, false
 		e.versions = e.vbuf[:0]
 		e.readers = e.rbuf[:0]
 		sh.elems[k] = e
