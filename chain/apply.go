@@ -41,6 +41,10 @@ type Config struct {
 	// the caller to apply as a commutative credit. Parallel executors use
 	// this so that transactions do not all conflict on the coinbase.
 	DeferCoinbase bool
+	// NoDiff: leave Result.Diff nil; the caller reads the changes with
+	// Exec.EachChange before Exec.Release (parallel executors turn them
+	// into element writes directly).
+	NoDiff bool
 }
 
 // Gas constants of transaction processing.
@@ -146,6 +150,13 @@ type Exec struct {
 // NewExec prepares msg for execution over src.
 func NewExec(rules *fork.Rules, env *BlockEnv, msg *Message, src state.Source, cfg Config) *Exec {
 	return &Exec{rules: rules, env: env, msg: msg, cfg: cfg, st: evm.NewState(src)}
+}
+
+// EachChange calls fn for every account the finished transaction changed,
+// as its Diff would hold it (see evm.State.EachChange: fn must not keep
+// the AccountDiff). Call before Release.
+func (x *Exec) EachChange(fn func(common.Address, *state.AccountDiff)) {
+	x.st.EachChange(x.rules.EIP158, fn)
 }
 
 // Release gives the transaction's EVM and state back for reuse by later
@@ -526,7 +537,9 @@ func (x *Exec) finish() error {
 		a := x.created
 		res.ContractAddress = &a
 	}
-	res.Diff = st.Diff(r.EIP158)
+	if !x.cfg.NoDiff {
+		res.Diff = st.Diff(r.EIP158)
+	}
 	x.res = res
 	return nil
 }

@@ -2,9 +2,11 @@ package demo
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -61,6 +63,12 @@ type Row struct {
 	ParallelMs float64 `json:"parallel_ms"` // best of Reps
 	Workers    int     `json:"workers"`
 	Speedup    float64 `json:"speedup"` // SerialMs / ParallelMs
+	// CopiesMs: Workers copies of the serial execution run at once on as
+	// many goroutines, sharing nothing (best of Reps); Ceiling = Workers ×
+	// SerialMs / CopiesMs is what this machine gives perfectly parallel
+	// work of the same kind: the bound to read Speedup against.
+	CopiesMs float64 `json:"copies_ms"`
+	Ceiling  float64 `json:"ceiling"`
 	// Figures of the last real parallel run.
 	Runs           int    `json:"runs"`
 	Reexecutions   int    `json:"reexecutions"`
@@ -96,7 +104,7 @@ func Run(w Workload, opt Options) (Row, error) {
 	if opt.Reps <= 0 {
 		opt.Reps = 3
 	}
-	total := 2 + 2*opt.Reps + len(opt.SimCores)
+	total := 2 + 3*opt.Reps + len(opt.SimCores)
 	done := 0
 	step := func(what string) {
 		if opt.Progress != nil {
@@ -167,6 +175,31 @@ func Run(w Workload, opt Options) (Row, error) {
 	}
 	if row.ParallelMs > 0 {
 		row.Speedup = row.SerialMs / row.ParallelMs
+	}
+	for i := 0; i < opt.Reps; i++ {
+		step(fmt.Sprintf("ceiling %d/%d", i+1, opt.Reps))
+		runtime.GC()
+		errs := make([]error, opt.Workers)
+		var wg sync.WaitGroup
+		t0 := time.Now()
+		for k := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _, errs[k] = run.Serial(rules, b.Env, b.Txs, b.Pre)
+			}()
+		}
+		wg.Wait()
+		d := time.Since(t0)
+		if err := errors.Join(errs...); err != nil {
+			return fail("serial copies: %v", err)
+		}
+		if ms := msec(d); i == 0 || ms < row.CopiesMs {
+			row.CopiesMs = ms
+		}
+	}
+	if row.CopiesMs > 0 {
+		row.Ceiling = float64(opt.Workers) * row.SerialMs / row.CopiesMs
 	}
 
 	for _, c := range opt.SimCores {

@@ -679,9 +679,29 @@ func (s *State) RevertTo(id int) {
 // that end up empty are deleted. Call once, after execution.
 func (s *State) Diff(eip161 bool) state.Diff {
 	d := make(state.Diff)
+	s.EachChange(eip161, func(addr common.Address, ad *state.AccountDiff) {
+		cp := *ad
+		if len(ad.Storage) > 0 {
+			cp.Storage = make(map[common.Hash]common.Hash, len(ad.Storage))
+			for k, v := range ad.Storage {
+				cp.Storage[k] = v
+			}
+		}
+		d[addr] = &cp
+	})
+	return d
+}
+
+// EachChange calls fn for every account the transaction changed, as Diff
+// reports it, with one AccountDiff reused for every call: fn must not keep
+// it (nor its Storage, which is the account's own map). Call after
+// execution; it builds nothing, for callers that only read the changes.
+func (s *State) EachChange(eip161 bool, fn func(common.Address, *state.AccountDiff)) {
+	var ad state.AccountDiff
 	for addr, a := range s.accounts {
 		if a.destruct || (eip161 && a.touched && a.exists && a.empty()) {
-			d[addr] = &state.AccountDiff{Deleted: true}
+			ad = state.AccountDiff{Deleted: true}
+			fn(addr, &ad)
 			continue
 		}
 		if !a.modified && !a.touched {
@@ -690,19 +710,15 @@ func (s *State) Diff(eip161 bool) state.Diff {
 		if !a.exists {
 			continue
 		}
-		ad := &state.AccountDiff{Nonce: a.nonce, Balance: a.balance, BalanceDelta: a.balLazy, CodeHash: a.codeHash, StorageCleared: a.fresh}
+		ad = state.AccountDiff{Nonce: a.nonce, Balance: a.balance, BalanceDelta: a.balLazy, CodeHash: a.codeHash, StorageCleared: a.fresh}
 		if a.codeSet {
 			ad.Code, ad.CodeChanged = a.code, true
 		}
 		if len(a.dirty) > 0 {
-			ad.Storage = make(map[common.Hash]common.Hash, len(a.dirty))
-			for k, v := range a.dirty {
-				ad.Storage[k] = v
-			}
+			ad.Storage = a.dirty
 		}
-		d[addr] = ad
+		fn(addr, &ad)
 	}
-	return d
 }
 
 // Cached reports whether addr has been read by this transaction.

@@ -86,46 +86,75 @@ func Writes(tx int, res *chain.Result, coinbase common.Address) ([]KeyWrite, map
 // AppendWrites is Writes appending to buf (which Finish does not keep, so
 // a driver can reuse it run after run).
 func AppendWrites(buf []KeyWrite, tx int, res *chain.Result, coinbase common.Address) ([]KeyWrite, map[common.Hash][]byte) {
-	w := buf[:0]
-	put := func(k Key, x Write) { w = append(w, KeyWrite{k, x}) }
-	var codes map[common.Hash][]byte
+	c := writeCollector{w: buf[:0], tx: tx}
 	for addr, ad := range res.Diff {
-		ka, kb := AccountKeys(addr)
-		kc := Key{Kind: Cleared, Addr: addr}
-		if ad.Deleted {
-			put(ka, Write{Val: Value{Word: state.EmptyCodeHash}})
-			put(kb, Write{})
-			put(kc, Write{Val: Value{Nonce: uint64(tx) + 1}})
-			continue
-		}
-		ch := ad.CodeHash
-		if ch == (common.Hash{}) {
-			ch = state.EmptyCodeHash
-		}
-		put(ka, Write{Val: Value{Exists: true, Nonce: ad.Nonce, Word: ch}})
-		switch {
-		case !ad.BalanceDelta:
-			put(kb, Write{Val: BalanceValue(&ad.Balance)})
-		case !ad.Balance.IsZero():
-			put(kb, Write{Val: BalanceValue(&ad.Balance), Credit: true})
-		}
-		if ad.StorageCleared {
-			put(kc, Write{Val: Value{Nonce: uint64(tx) + 1}})
-		}
-		if ad.CodeChanged {
-			if codes == nil {
-				codes = make(map[common.Hash][]byte)
-			}
-			codes[ch] = ad.Code
-		}
-		for k, v := range ad.Storage {
-			put(Key{Kind: Slot, Addr: addr, Slot: k}, Write{Val: Value{Word: v}})
-		}
+		c.account(addr, ad)
 	}
+	return c.finish(res, coinbase)
+}
+
+// Changes is what a finished transaction changed, account by account, as
+// chain.Exec reports it (EachChange) before it is released.
+type Changes interface {
+	EachChange(fn func(common.Address, *state.AccountDiff))
+}
+
+// AppendChanges is AppendWrites reading the changes from the finished
+// transaction itself (its result run with chain.Config.NoDiff): no diff
+// is built in between.
+func AppendChanges(buf []KeyWrite, tx int, ch Changes, res *chain.Result, coinbase common.Address) ([]KeyWrite, map[common.Hash][]byte) {
+	c := writeCollector{w: buf[:0], tx: tx}
+	ch.EachChange(c.account)
+	return c.finish(res, coinbase)
+}
+
+type writeCollector struct {
+	w     []KeyWrite
+	tx    int
+	codes map[common.Hash][]byte
+}
+
+func (c *writeCollector) put(k Key, x Write) { c.w = append(c.w, KeyWrite{k, x}) }
+
+func (c *writeCollector) account(addr common.Address, ad *state.AccountDiff) {
+	ka, kb := AccountKeys(addr)
+	kc := Key{Kind: Cleared, Addr: addr}
+	if ad.Deleted {
+		c.put(ka, Write{Val: Value{Word: state.EmptyCodeHash}})
+		c.put(kb, Write{})
+		c.put(kc, Write{Val: Value{Nonce: uint64(c.tx) + 1}})
+		return
+	}
+	ch := ad.CodeHash
+	if ch == (common.Hash{}) {
+		ch = state.EmptyCodeHash
+	}
+	c.put(ka, Write{Val: Value{Exists: true, Nonce: ad.Nonce, Word: ch}})
+	switch {
+	case !ad.BalanceDelta:
+		c.put(kb, Write{Val: BalanceValue(&ad.Balance)})
+	case !ad.Balance.IsZero():
+		c.put(kb, Write{Val: BalanceValue(&ad.Balance), Credit: true})
+	}
+	if ad.StorageCleared {
+		c.put(kc, Write{Val: Value{Nonce: uint64(c.tx) + 1}})
+	}
+	if ad.CodeChanged {
+		if c.codes == nil {
+			c.codes = make(map[common.Hash][]byte)
+		}
+		c.codes[ch] = ad.Code
+	}
+	for k, v := range ad.Storage {
+		c.put(Key{Kind: Slot, Addr: addr, Slot: k}, Write{Val: Value{Word: v}})
+	}
+}
+
+func (c *writeCollector) finish(res *chain.Result, coinbase common.Address) ([]KeyWrite, map[common.Hash][]byte) {
 	if res.CoinbaseFee != nil {
-		put(Key{Kind: Balance, Addr: coinbase}, Write{Val: BalanceValue(res.CoinbaseFee), Credit: true})
+		c.put(Key{Kind: Balance, Addr: coinbase}, Write{Val: BalanceValue(res.CoinbaseFee), Credit: true})
 	}
-	return w, codes
+	return c.w, c.codes
 }
 
 // Diff returns the batch's final state diff: for every element written,

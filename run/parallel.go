@@ -161,7 +161,10 @@ func Executor(opt Options, stats *Stats) chain.TxExecutor {
 }
 
 // Parallel executes txs over src on opt.Workers goroutines and returns
-// exactly what Serial returns.
+// what Serial returns: the same results (status, gas, logs, output,
+// errors) and the same block diff. Only the results' own Diff fields are
+// left out (nil) where transactions ran on the multi-version state: the
+// block diff holds their effects.
 func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src state.Source, opt Options, stats *Stats) ([]*chain.Result, state.Diff, error) {
 	var st Stats
 	if stats == nil {
@@ -232,13 +235,13 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 			mu.Unlock()
 			if fresh {
 				v = &view{s: store, tx: t.Tx, inc: t.Inc, blocker: -1}
-				x = chain.NewExec(rules, env, txs[t.Tx], v, chain.Config{DeferCoinbase: true})
+				x = chain.NewExec(rules, env, txs[t.Tx], v, chain.Config{DeferCoinbase: true, NoDiff: true})
 			}
 			res, err := step(x)
 			finished := false
 			if err == nil {
 				var codes map[common.Hash][]byte
-				wbuf, codes = mv.AppendWrites(wbuf, t.Tx, res, env.Coinbase)
+				wbuf, codes = mv.AppendChanges(wbuf, t.Tx, x, res, env.Coinbase)
 				x.Release() // this worker owns the run; the result is a copy
 				// Record the writes outside the scheduler's lock. A run
 				// that turns stale meanwhile may still record its writes:

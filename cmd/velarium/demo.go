@@ -66,10 +66,13 @@ Workloads (Cancun rules, fees paid to the coinbase):
 		fmt.Fprintf(w, `
 Prints one table row per workload: transactions, serial time and real
 parallel time (best of --reps), the real speedup with its worker count,
-re-executions of the parallel run, and the simulated speedup at each core
-count with its efficiency (speedup / min(cores, work / critical path)).
-Real speedups are bounded by the cores of this machine (%d); the simulated
-columns show what the schedule achieves with more.
+the machine's ceiling (as many copies of the serial execution run at once,
+sharing nothing: what this machine gives perfectly parallel work of the
+same kind), re-executions of the parallel run, and the simulated speedup at
+each core count with its efficiency (speedup / min(cores, work / critical
+path)). Real speedups are bounded by the cores of this machine (%d) and by
+the ceiling; the simulated columns show what the schedule achieves with
+more.
 
 A progress bar is drawn on stderr when it is a terminal; stdout carries the
 table only.
@@ -184,7 +187,7 @@ func parseInts(s string) ([]int, error) {
 
 func printDemoTable(w io.Writer, rows []demo.Row, workers int, cores []int) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	hdr := []string{"workload", "txs", "serial ms", fmt.Sprintf("parallel ms (%dw)", workers), "speedup", "re-exec"}
+	hdr := []string{"workload", "txs", "serial ms", fmt.Sprintf("parallel ms (%dw)", workers), "speedup", "ceiling", "re-exec"}
 	for _, c := range cores {
 		hdr = append(hdr, fmt.Sprintf("sim %dc (eff)", c))
 	}
@@ -192,7 +195,7 @@ func printDemoTable(w io.Writer, rows []demo.Row, workers int, cores []int) {
 	var notes []string
 	for _, r := range rows {
 		cols := []string{r.Workload, strconv.Itoa(r.Txs), fmt.Sprintf("%.1f", r.SerialMs),
-			fmt.Sprintf("%.1f", r.ParallelMs), fmt.Sprintf("%.2fx", r.Speedup), strconv.Itoa(r.Reexecutions)}
+			fmt.Sprintf("%.1f", r.ParallelMs), fmt.Sprintf("%.2fx", r.Speedup), fmt.Sprintf("%.2fx", r.Ceiling), strconv.Itoa(r.Reexecutions)}
 		if r.Workers != workers {
 			cols[3] += fmt.Sprintf(" (%dw)", r.Workers)
 		}
@@ -219,6 +222,8 @@ func printDemoTable(w io.Writer, rows []demo.Row, workers int, cores []int) {
 	tw.Flush()
 	fmt.Fprintf(w, "\nreal parallel: best of %d on %d worker goroutines, %d CPUs; every result checked equal to serial.\n",
 		repsOf(rows), workers, runtime.NumCPU())
+	fmt.Fprintf(w, "ceiling: %d copies of the serial run at once, sharing nothing (%d x serial / their time): the most this machine gives parallel work of the same kind.\n",
+		workers, workers)
 	for _, n := range notes {
 		fmt.Fprintln(w, "note: "+n)
 	}
