@@ -21,11 +21,14 @@ type Options struct {
 	Seed     int64 // generator seed
 	Workers  int   // real parallel workers; <= 0: runtime.NumCPU()
 	SimCores []int // simulated core counts to run (none when empty)
-	Reps     int   // timed repetitions of serial and parallel (best kept); <= 0: 3
+	Reps     int   // timed rounds (each a ~40 ms batch of serial, parallel and copies runs; best kept); <= 0: 5
 	// Progress, when set, is called before each step of Run with the
 	// number of steps done, the total and what comes next.
 	Progress func(done, total int, step string)
 }
+
+// batchTime is roughly how long one timed batch of executions takes.
+const batchTime = 40 * time.Millisecond
 
 // DefaultSize is the default number of transactions per workload.
 const DefaultSize = 500
@@ -35,7 +38,7 @@ var DefaultSimCores = []int{8, 16, 32, 64}
 
 // DefaultOptions returns the demo's defaults.
 func DefaultOptions() Options {
-	return Options{Size: DefaultSize, Seed: 1, Workers: runtime.NumCPU(), SimCores: DefaultSimCores, Reps: 3}
+	return Options{Size: DefaultSize, Seed: 1, Workers: runtime.NumCPU(), SimCores: DefaultSimCores, Reps: 5}
 }
 
 // SimRow is one simulated-cores run.
@@ -59,8 +62,8 @@ type Row struct {
 	Failed   int    `json:"failed"` // transactions with status 0
 	Reps     int    `json:"reps"`
 
-	SerialMs   float64 `json:"serial_ms"`   // best of Reps
-	ParallelMs float64 `json:"parallel_ms"` // best of Reps
+	SerialMs   float64 `json:"serial_ms"`   // best round's mean
+	ParallelMs float64 `json:"parallel_ms"` // best round's mean
 	Workers    int     `json:"workers"`
 	Speedup    float64 `json:"speedup"` // SerialMs / ParallelMs
 	// CopiesMs: Workers copies of the serial execution run at once on as
@@ -102,9 +105,9 @@ func Run(w Workload, opt Options) (Row, error) {
 		opt.Workers = runtime.NumCPU()
 	}
 	if opt.Reps <= 0 {
-		opt.Reps = 3
+		opt.Reps = 5
 	}
-	total := 2 + 3*opt.Reps + len(opt.SimCores)
+	total := 4 + opt.Reps + len(opt.SimCores)
 	done := 0
 	step := func(what string) {
 		if opt.Progress != nil {
@@ -125,21 +128,10 @@ func Run(w Workload, opt Options) (Row, error) {
 	rules := Rules()
 	row.Txs = len(b.Txs)
 
-	var want []*chain.Result
-	var wantDiff state.Diff
-	for i := 0; i < opt.Reps; i++ {
-		step(fmt.Sprintf("serial %d/%d", i+1, opt.Reps))
-		runtime.GC()
-		t0 := time.Now()
-		res, diff, err := run.Serial(rules, b.Env, b.Txs, b.Pre)
-		d := time.Since(t0)
-		if err != nil {
-			return fail("serial: %v", err)
-		}
-		if ms := msec(d); i == 0 || ms < row.SerialMs {
-			row.SerialMs = ms
-		}
-		want, wantDiff = res, diff
+	step("serial")
+	want, wantDiff, err := run.Serial(rules, b.Env, b.Txs, b.Pre)
+	if err != nil {
+		return fail("serial: %v", err)
 	}
 	for i, r := range want {
 		if r.Err != nil {
@@ -154,49 +146,83 @@ func Run(w Workload, opt Options) (Row, error) {
 	wantRoot := root(b.Pre, wantDiff)
 
 	popt := run.DefaultOptions(opt.Workers)
-	for i := 0; i < opt.Reps; i++ {
-		step(fmt.Sprintf("parallel %d/%d", i+1, opt.Reps))
-		runtime.GC()
-		var st run.Stats
-		t0 := time.Now()
+	var st run.Stats
+	checked := func() error {
 		res, diff, err := run.Parallel(rules, b.Env, b.Txs, b.Pre, popt, &st)
-		d := time.Since(t0)
 		if err != nil {
-			return fail("parallel (%d workers): %v", opt.Workers, err)
+			return fmt.Errorf("parallel (%d workers): %v", opt.Workers, err)
 		}
 		if err := Compare(want, res, wantRoot, b.Pre, diff); err != nil {
-			return fail("parallel (%d workers) differs from serial: %v", opt.Workers, err)
+			return fmt.Errorf("parallel (%d workers) differs from serial: %v", opt.Workers, err)
 		}
-		if ms := msec(d); i == 0 || ms < row.ParallelMs {
-			row.ParallelMs = ms
+		return nil
+	}
+	var discard run.Stats
+	parallel := func() error {
+		if _, _, err := run.Parallel(rules, b.Env, b.Txs, b.Pre, popt, &discard); err != nil {
+			return fmt.Errorf("parallel (%d workers): %v", opt.Workers, err)
 		}
-		row.Runs, row.Reexecutions, row.Parks = st.Runs, st.Reexecutions, st.Parks
-		row.ParallelSerial, row.Fallback = st.Serial, st.Fallback
+		return nil
+	}
+	serial := func() error { _, _, err := run.Serial(rules, b.Env, b.Txs, b.Pre); return err }
+	copies := func() error {
+		errs := make([]error, opt.Workers)
+		var wg sync.WaitGroup
+		for k := range errs {
+			wg.Add(1)
+			go func() { defer wg.Done(); errs[k] = serial() }()
+		}
+		wg.Wait()
+		return errors.Join(errs...)
+	}
+	// Warm up (pooled state, caches; the parallel result is checked
+	// against the serial one here and once more at the end), then time
+	// interleaved rounds: each
+	// round runs serial, parallel and the copies in turn, each for a short
+	// batch of executions, and keeps the mean of the batch; the best
+	// round of each counts.
+	step("warm up")
+	var warm time.Duration
+	for _, f := range []func() error{serial, checked, copies} {
+		t0 := time.Now()
+		if err := f(); err != nil {
+			return fail("%v", err)
+		}
+		warm = max(warm, time.Since(t0))
+	}
+	row.Runs, row.Reexecutions, row.Parks = st.Runs, st.Reexecutions, st.Parks
+	row.ParallelSerial, row.Fallback = st.Serial, st.Fallback
+	iters := max(1, int(batchTime/max(warm, time.Microsecond)))
+	timed := func(f func() error) (float64, error) {
+		runtime.GC()
+		t0 := time.Now()
+		for k := 0; k < iters; k++ {
+			if err := f(); err != nil {
+				return 0, err
+			}
+		}
+		return msec(time.Since(t0)) / float64(iters), nil
+	}
+	for i := 0; i < opt.Reps; i++ {
+		step(fmt.Sprintf("timing round %d/%d", i+1, opt.Reps))
+		for _, m := range []struct {
+			f    func() error
+			best *float64
+		}{{serial, &row.SerialMs}, {parallel, &row.ParallelMs}, {copies, &row.CopiesMs}} {
+			ms, err := timed(m.f)
+			if err != nil {
+				return fail("%v", err)
+			}
+			if i == 0 || ms < *m.best {
+				*m.best = ms
+			}
+		}
+	}
+	if err := checked(); err != nil {
+		return fail("%v", err)
 	}
 	if row.ParallelMs > 0 {
 		row.Speedup = row.SerialMs / row.ParallelMs
-	}
-	for i := 0; i < opt.Reps; i++ {
-		step(fmt.Sprintf("ceiling %d/%d", i+1, opt.Reps))
-		runtime.GC()
-		errs := make([]error, opt.Workers)
-		var wg sync.WaitGroup
-		t0 := time.Now()
-		for k := range errs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, _, errs[k] = run.Serial(rules, b.Env, b.Txs, b.Pre)
-			}()
-		}
-		wg.Wait()
-		d := time.Since(t0)
-		if err := errors.Join(errs...); err != nil {
-			return fail("serial copies: %v", err)
-		}
-		if ms := msec(d); i == 0 || ms < row.CopiesMs {
-			row.CopiesMs = ms
-		}
 	}
 	if row.CopiesMs > 0 {
 		row.Ceiling = float64(opt.Workers) * row.SerialMs / row.CopiesMs

@@ -47,7 +47,7 @@ func demoFlags(out io.Writer) (*flag.FlagSet, *demoOpts) {
 	fs.StringVar(&o.workloads, "workload", strings.Join(demo.Names(), ","), "workloads to run, comma-separated `LIST`")
 	fs.StringVar(&o.json, "json", "", "also write the results as JSON to `FILE`")
 	fs.Int64Var(&o.seed, "seed", 1, "generator `SEED`")
-	fs.IntVar(&o.reps, "reps", 3, "timed repetitions `N` of the serial and parallel runs (the best is kept)")
+	fs.IntVar(&o.reps, "reps", 5, "timed rounds `N` (each round times a ~40 ms batch of serial, parallel and copies runs; the best round counts)")
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprintf(w, `usage: velarium demo [flags]
@@ -65,7 +65,7 @@ Workloads (Cancun rules, fees paid to the coinbase):
 		}
 		fmt.Fprintf(w, `
 Prints one table row per workload: transactions, serial time and real
-parallel time (best of --reps), the real speedup with its worker count,
+parallel time (best of --reps interleaved rounds), the real speedup with its worker count,
 the machine's ceiling (as many copies of the serial execution run at once,
 sharing nothing: what this machine gives perfectly parallel work of the
 same kind), re-executions of the parallel run, and the simulated speedup at
@@ -209,6 +209,10 @@ func printDemoTable(w io.Writer, rows []demo.Row, workers int, cores []int) {
 				cols = append(cols, "n/a")
 				continue
 			}
+			if s.Serial {
+				cols = append(cols, fmt.Sprintf("%.1fx (serial)", s.Speedup))
+				continue
+			}
 			cols = append(cols, fmt.Sprintf("%.1fx (%.0f%%)", s.Speedup, 100*s.Efficiency))
 		}
 		fmt.Fprintln(tw, strings.Join(cols, "\t")+"\t")
@@ -220,7 +224,7 @@ func printDemoTable(w io.Writer, rows []demo.Row, workers int, cores []int) {
 		}
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\nreal parallel: best of %d on %d worker goroutines, %d CPUs; every result checked equal to serial.\n",
+	fmt.Fprintf(w, "\nreal parallel: best of %d interleaved rounds on %d worker goroutines, %d CPUs; every result checked equal to serial.\n",
 		repsOf(rows), workers, runtime.NumCPU())
 	fmt.Fprintf(w, "ceiling: %d copies of the serial run at once, sharing nothing (%d x serial / their time): the most this machine gives parallel work of the same kind.\n",
 		workers, workers)
