@@ -396,7 +396,11 @@ func (s *Store) loadBase(e *element) error {
 
 // below returns the index in e.versions of the highest version below tx, or -1.
 func (e *element) below(tx int) int {
-	i := sort.Search(len(e.versions), func(i int) bool { return e.versions[i].tx >= tx })
+	n := len(e.versions)
+	if n == 0 || e.versions[n-1].tx < tx {
+		return n - 1 // the common case: tx is above every version
+	}
+	i := sort.Search(n-1, func(i int) bool { return e.versions[i].tx >= tx })
 	return i - 1
 }
 

@@ -164,87 +164,160 @@ func (s *Store) Diff() (state.Diff, error) { return s.DiffAt(int(^uint(0) >> 1))
 // DiffAt returns the state diff of transactions 0..k-1 (which must all be
 // final): what a transaction at index k sees.
 func (s *Store) DiffAt(k int) (state.Diff, error) {
-	end := k
-	// One pass over the elements: the addresses whose account elements
-	// were written, and the written slots.
-	var addrs []common.Address
-	var slots []*element
-	seen := make(map[common.Address]struct{})
-	for i := range s.shards {
-		for key, e := range s.shards[i].elems {
-			if e.below(end) < 0 {
+	return s.MergeDiff(k, []*DiffPart{s.DiffPart(k, 0, 1)})
+}
+
+// DiffPart is one part of a batch diff: the accounts whose own elements
+// live in a range of shards, and the slots held there.
+type DiffPart struct {
+	accts []acctDiff
+	slots []slotValue
+	err   error
+}
+
+type acctDiff struct {
+	addr common.Address
+	ad   state.AccountDiff
+}
+
+type slotValue struct {
+	addr       common.Address
+	slot, word common.Hash
+}
+
+// DiffPart computes part part (of parts) of DiffAt(k): shards
+// [part*nShards/parts, (part+1)*nShards/parts). The parts of one diff may
+// be computed concurrently (each writes only its own shards' elements);
+// nothing else may use the store meanwhile. MergeDiff assembles them.
+func (s *Store) DiffPart(k, part, parts int) *DiffPart {
+	out := &DiffPart{}
+	lo, hi := part*nShards/parts, (part+1)*nShards/parts
+	for i := lo; i < hi; i++ {
+		sh := &s.shards[i]
+		first := len(out.accts)
+		for key, e := range sh.elems {
+			if e.below(k) < 0 {
 				continue
 			}
 			if key.Kind == Slot {
-				slots = append(slots, e)
+				v, _, err := s.valueAt(s.shard(key.Addr), e, k)
+				if err != nil {
+					out.err = err
+					return out
+				}
+				out.slots = append(out.slots, slotValue{key.Addr, key.Slot, v.Word})
 				continue
 			}
-			if _, ok := seen[key.Addr]; !ok {
-				seen[key.Addr] = struct{}{}
-				addrs = append(addrs, key.Addr)
+			// An account's own elements all live in this shard: dedupe
+			// among this shard's entries only.
+			dup := false
+			for _, a := range out.accts[first:] {
+				if a.addr == key.Addr {
+					dup = true
+					break
+				}
+			}
+			if !dup {
+				out.accts = append(out.accts, acctDiff{addr: key.Addr})
+			}
+		}
+		for j := first; j < len(out.accts); j++ {
+			if err := s.finalAccountDiff(sh, out.accts[j].addr, k, &out.accts[j].ad); err != nil {
+				out.err = err
+				return out
 			}
 		}
 	}
-	for _, e := range slots { // slots of accounts whose account elements were not written
-		if _, ok := seen[e.key.Addr]; !ok {
-			seen[e.key.Addr] = struct{}{}
-			addrs = append(addrs, e.key.Addr)
+	return out
+}
+
+// MergeDiff assembles DiffAt(k) from all of its parts (run alone).
+func (s *Store) MergeDiff(k int, parts []*DiffPart) (state.Diff, error) {
+	n := 0
+	for _, p := range parts {
+		if p.err != nil {
+			return nil, p.err
+		}
+		n += len(p.accts)
+	}
+	d := make(state.Diff, n)
+	for _, p := range parts {
+		for i := range p.accts {
+			d[p.accts[i].addr] = &p.accts[i].ad
 		}
 	}
-	d := make(state.Diff, len(addrs))
-	ads := make([]state.AccountDiff, len(addrs)) // one allocation for all
+	// Slots of accounts whose own elements were not written, and the size
+	// of each storage map.
 	nslots := make(map[common.Address]int)
-	for _, e := range slots {
-		nslots[e.key.Addr]++
-	}
-	for i, addr := range addrs {
-		sh := s.shard(addr)
-		a, ok, _, err := s.finalAccount(sh, addr, end)
-		if err != nil {
-			return nil, err
-		}
-		ad := &ads[i]
-		d[addr] = ad
-		if !ok {
-			ad.Deleted = true
-			continue
-		}
-		ad.Nonce, ad.Balance, ad.CodeHash = a.Nonce, a.Balance, a.CodeHash
-		if ce := sh.elems[Key{Kind: Cleared, Addr: addr}]; ce != nil && ce.below(end) >= 0 {
-			ad.StorageCleared = true
-		}
-		if c, ok := s.codes[a.CodeHash]; ok {
-			ad.Code, ad.CodeChanged = c, true
-		}
-		if n := nslots[addr]; n > 0 {
-			ad.Storage = make(map[common.Hash]common.Hash, n)
+	for _, p := range parts {
+		for _, sv := range p.slots {
+			if d[sv.addr] == nil {
+				ad := &state.AccountDiff{}
+				if err := s.finalAccountDiff(s.shard(sv.addr), sv.addr, k, ad); err != nil {
+					return nil, err
+				}
+				d[sv.addr] = ad
+			}
+			nslots[sv.addr]++
 		}
 	}
-	for _, e := range slots {
-		ad := d[e.key.Addr]
-		if ad.Deleted {
-			continue
+	for _, p := range parts {
+		for _, sv := range p.slots {
+			ad := d[sv.addr]
+			if ad.Deleted {
+				continue
+			}
+			if ad.Storage == nil {
+				ad.Storage = make(map[common.Hash]common.Hash, nslots[sv.addr])
+			}
+			ad.Storage[sv.slot] = sv.word
 		}
-		v, _, err := s.valueAt(s.shard(e.key.Addr), e, end)
-		if err != nil {
-			return nil, err
-		}
-		ad.Storage[e.key.Slot] = v.Word
 	}
 	return d, nil
 }
 
+// finalAccountDiff fills ad with addr's account as transaction k sees it
+// (the caller holds, or alone uses, addr's shard sh).
+func (s *Store) finalAccountDiff(sh *shard, addr common.Address, k int, ad *state.AccountDiff) error {
+	a, ok, _, err := s.finalAccount(sh, addr, k)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		*ad = state.AccountDiff{Deleted: true}
+		return nil
+	}
+	ad.Nonce, ad.Balance, ad.CodeHash = a.Nonce, a.Balance, a.CodeHash
+	if ce := sh.elems[Key{Kind: Cleared, Addr: addr}]; ce != nil && ce.below(k) >= 0 {
+		ad.StorageCleared = true
+	}
+	if c, ok := s.codes[a.CodeHash]; ok {
+		ad.Code, ad.CodeChanged = c, true
+	}
+	return nil
+}
+
 func (s *Store) finalAccount(sh *shard, addr common.Address, at int) (state.Account, bool, int, error) {
 	ka, kb := AccountKeys(addr)
-	a, blk, err := s.valueAt(nil, sh.elem(ka), at)
+	a, blk, err := s.peekValue(sh, ka, at)
 	if err != nil || blk >= 0 {
 		return state.Account{}, false, blk, err
 	}
-	b, blk, err := s.valueAt(nil, sh.elem(kb), at)
+	b, blk, err := s.peekValue(sh, kb, at)
 	if err != nil || blk >= 0 {
 		return state.Account{}, false, blk, err
 	}
 	return state.Account{Nonce: a.Nonce, Balance: b.Balance(), CodeHash: a.Word}, a.Exists || b.Word != (common.Hash{}), -1, nil
+}
+
+// peekValue is valueAt for k without creating its element (a missing one
+// holds the base value; the caller holds or alone uses k's shard sh).
+func (s *Store) peekValue(sh *shard, k Key, at int) (Value, int, error) {
+	e := sh.elems[k]
+	if e == nil {
+		e = &element{key: k}
+	}
+	return s.valueAt(nil, e, at)
 }
 
 // PredictMessage declares the writes a transaction certainly makes: its

@@ -349,11 +349,25 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	}
 	// The block diff is read off the elements' last versions: cheaper than
 	// merging every transaction's diff, as serial execution does.
-	d, err := store.Diff()
+	d, err := parallelDiff(store, max(opt.Workers, 1))
 	if err != nil {
 		return nil, nil, err
 	}
 	return results, d, nil
+}
+
+// parallelDiff reads the batch diff off the store on w goroutines (each
+// one part of its shards), then merges the parts.
+func parallelDiff(store *mv.Store, w int) (state.Diff, error) {
+	const all = int(^uint(0) >> 1)
+	parts := make([]*mv.DiffPart, w)
+	var wg sync.WaitGroup
+	for i := range parts {
+		wg.Add(1)
+		go func() { defer wg.Done(); parts[i] = store.DiffPart(all, i, w) }()
+	}
+	wg.Wait()
+	return store.MergeDiff(all, parts)
 }
 
 // batched runs txs as consecutive batches of at most opt.MaxBatch, each on
