@@ -192,14 +192,21 @@ type slotValue struct {
 func (s *Store) DiffPart(k, part, parts int) *DiffPart {
 	out := &DiffPart{}
 	lo, hi := part*nShards/parts, (part+1)*nShards/parts
+	// An account's own elements all live in its shard: gather them while
+	// walking the shard, so no element is looked up again.
+	type own struct {
+		addr               common.Address
+		acct, bal, cleared *element
+	}
+	var owns []own
 	for i := lo; i < hi; i++ {
 		sh := &s.shards[i]
-		first := len(out.accts)
+		owns = owns[:0]
 		for key, e := range sh.elems {
-			if e.below(k) < 0 {
-				continue
-			}
 			if key.Kind == Slot {
+				if e.below(k) < 0 {
+					continue
+				}
 				v, _, err := s.valueAt(s.shard(key.Addr), e, k)
 				if err != nil {
 					out.err = err
@@ -208,21 +215,35 @@ func (s *Store) DiffPart(k, part, parts int) *DiffPart {
 				out.slots = append(out.slots, slotValue{key.Addr, key.Slot, v.Word})
 				continue
 			}
-			// An account's own elements all live in this shard: dedupe
-			// among this shard's entries only.
-			dup := false
-			for _, a := range out.accts[first:] {
-				if a.addr == key.Addr {
-					dup = true
-					break
-				}
+			j := 0
+			for j < len(owns) && owns[j].addr != key.Addr {
+				j++
 			}
-			if !dup {
-				out.accts = append(out.accts, acctDiff{addr: key.Addr})
+			if j == len(owns) {
+				owns = append(owns, own{addr: key.Addr})
+			}
+			switch key.Kind {
+			case Account:
+				owns[j].acct = e
+			case Balance:
+				owns[j].bal = e
+			case Cleared:
+				owns[j].cleared = e
 			}
 		}
-		for j := first; j < len(out.accts); j++ {
-			if err := s.finalAccountDiff(sh, out.accts[j].addr, k, &out.accts[j].ad); err != nil {
+		for _, o := range owns {
+			written := false
+			for _, e := range []*element{o.acct, o.bal, o.cleared} {
+				if e != nil && e.below(k) >= 0 {
+					written = true
+				}
+			}
+			if !written {
+				continue
+			}
+			out.accts = append(out.accts, acctDiff{addr: o.addr})
+			ad := &out.accts[len(out.accts)-1].ad
+			if err := s.accountDiff(o.addr, o.acct, o.bal, o.cleared, k, ad); err != nil {
 				out.err = err
 				return out
 			}
@@ -279,20 +300,40 @@ func (s *Store) MergeDiff(k int, parts []*DiffPart) (state.Diff, error) {
 // finalAccountDiff fills ad with addr's account as transaction k sees it
 // (the caller holds, or alone uses, addr's shard sh).
 func (s *Store) finalAccountDiff(sh *shard, addr common.Address, k int, ad *state.AccountDiff) error {
-	a, ok, _, err := s.finalAccount(sh, addr, k)
+	ka, kb := AccountKeys(addr)
+	return s.accountDiff(addr, sh.elems[ka], sh.elems[kb], sh.elems[Key{Kind: Cleared, Addr: addr}], k, ad)
+}
+
+// accountDiff fills ad from addr's own elements (nil: never touched) as
+// transaction k sees them.
+func (s *Store) accountDiff(addr common.Address, acct, bal, cleared *element, k int, ad *state.AccountDiff) error {
+	ka, kb := AccountKeys(addr)
+	if acct == nil {
+		acct = &element{key: ka}
+	}
+	if bal == nil {
+		bal = &element{key: kb}
+	}
+	a, _, err := s.valueAt(nil, acct, k)
 	if err != nil {
 		return err
 	}
-	if !ok {
+	b, _, err := s.valueAt(nil, bal, k)
+	if err != nil {
+		return err
+	}
+	if !a.Exists && b.Word == (common.Hash{}) {
 		*ad = state.AccountDiff{Deleted: true}
 		return nil
 	}
-	ad.Nonce, ad.Balance, ad.CodeHash = a.Nonce, a.Balance, a.CodeHash
-	if ce := sh.elems[Key{Kind: Cleared, Addr: addr}]; ce != nil && ce.below(k) >= 0 {
+	ad.Nonce, ad.Balance, ad.CodeHash = a.Nonce, b.Balance(), a.Word
+	if cleared != nil && cleared.below(k) >= 0 {
 		ad.StorageCleared = true
 	}
-	if c, ok := s.codes[a.CodeHash]; ok {
-		ad.Code, ad.CodeChanged = c, true
+	if len(s.codes) > 0 {
+		if c, ok := s.codes[a.Word]; ok {
+			ad.Code, ad.CodeChanged = c, true
+		}
 	}
 	return nil
 }
