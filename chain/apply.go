@@ -2,6 +2,7 @@ package chain
 
 import (
 	"math/big"
+	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -99,8 +100,26 @@ func IntrinsicGas(rules *fork.Rules, msg *Message) (gas, floor uint64) {
 
 // BlobBaseFee computes the EIP-4844 blob base fee from the excess blob gas.
 func BlobBaseFee(rules *fork.Rules, excess uint64) *uint256.Int {
+	// Every transaction of a block asks for the same value: keep the last.
+	if c := lastBlobFee.Load(); c != nil && c.fraction == rules.Blob.UpdateFraction && c.excess == excess {
+		return new(uint256.Int).Set(&c.fee)
+	}
+	v := blobBaseFee(rules.Blob.UpdateFraction, excess)
+	lastBlobFee.Store(&blobFeeMemo{fraction: rules.Blob.UpdateFraction, excess: excess, fee: *v})
+	return v
+}
+
+// blobFeeMemo is the last blob base fee computed (see BlobBaseFee).
+type blobFeeMemo struct {
+	fraction, excess uint64
+	fee              uint256.Int
+}
+
+var lastBlobFee atomic.Pointer[blobFeeMemo]
+
+func blobBaseFee(fraction, excess uint64) *uint256.Int {
 	// fake_exponential(MIN_BASE_FEE_PER_BLOB_GAS=1, excess, fraction)
-	fr := new(big.Int).SetUint64(rules.Blob.UpdateFraction)
+	fr := new(big.Int).SetUint64(fraction)
 	num := new(big.Int).SetUint64(excess)
 	out := new(big.Int)
 	acc := new(big.Int).Mul(big.NewInt(1), fr)
@@ -398,9 +417,7 @@ func (x *Exec) prepare() {
 		if m.To != nil {
 			st.WarmAddress(*m.To)
 		}
-		for _, a := range precompile.Active(r) {
-			st.WarmAddress(a)
-		}
+		st.WarmPrecompiles(precompile.Active(r))
 		for _, t := range m.AccessList {
 			st.WarmAddress(t.Address)
 			for _, k := range t.StorageKeys {

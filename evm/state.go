@@ -95,6 +95,10 @@ type State struct {
 	accounts  map[common.Address]*account
 	journal   []jentry
 	warmAddrs map[common.Address]struct{}
+	// warmLow marks warm addresses 0..len*64-1 (the precompiles), warmed
+	// at the start of every transaction: a bit instead of a map entry and
+	// a journal entry each.
+	warmLow [5]uint64
 	warmSlots map[slotKey]struct{}
 	transient map[slotKey]common.Hash
 	hashes    map[uint64]common.Hash
@@ -153,6 +157,7 @@ func (s *State) Release() {
 	}
 	clear(s.accounts)
 	clear(s.warmAddrs)
+	s.warmLow = [5]uint64{}
 	clear(s.warmSlots)
 	s.transient, s.hashes = nil, nil
 	if cap(s.journal) > maxKeptJournal {
@@ -533,12 +538,41 @@ func (s *State) SelfDestruct(addr common.Address) {
 
 // AddressWarm reports whether addr is in the access list (EIP-2929).
 func (s *State) AddressWarm(addr common.Address) bool {
+	if i, ok := lowIndex(addr); ok && s.warmLow[i/64]&(1<<(i%64)) != 0 {
+		return true
+	}
 	_, ok := s.warmAddrs[addr]
 	return ok
 }
 
+// lowIndex returns addr as a small number when it is one that warmLow
+// covers.
+func lowIndex(addr common.Address) (uint, bool) {
+	if [18]byte(addr[:18]) != [18]byte{} {
+		return 0, false
+	}
+	i := uint(addr[18])<<8 | uint(addr[19])
+	return i, i < 5*64
+}
+
+// WarmPrecompiles adds the precompiles (addresses below 0x140) to the
+// access list at the start of a transaction; no journal entry is made,
+// as nothing before the transaction's first snapshot is ever reverted.
+func (s *State) WarmPrecompiles(addrs []common.Address) {
+	for _, a := range addrs {
+		if i, ok := lowIndex(a); ok {
+			s.warmLow[i/64] |= 1 << (i % 64)
+		} else {
+			s.WarmAddress(a)
+		}
+	}
+}
+
 // WarmAddress adds addr to the access list; it reports whether it was cold.
 func (s *State) WarmAddress(addr common.Address) bool {
+	if i, ok := lowIndex(addr); ok && s.warmLow[i/64]&(1<<(i%64)) != 0 {
+		return false
+	}
 	if _, ok := s.warmAddrs[addr]; ok {
 		return false
 	}
