@@ -11,8 +11,6 @@
 // again from their start. Results become final as an ordered prefix.
 package sched
 
-import "container/heap"
-
 // Status of a transaction.
 type Status uint8
 
@@ -53,16 +51,15 @@ func New(n, maxRuns int) *Sched {
 	s := &Sched{n: n, status: make([]Status, n), inc: make([]int, n), started: make([]bool, n),
 		runs: make([]int, n), parkedOn: make(map[int][]int), MaxRuns: maxRuns}
 	for i := 0; i < n; i++ {
-		s.ready = append(s.ready, i)
+		s.ready = append(s.ready, i) // ascending: already a heap
 	}
-	heap.Init(&s.ready)
 	return s
 }
 
 // Next returns the lowest ready transaction, or false when none is ready.
 func (s *Sched) Next() (Task, bool) {
-	for s.ready.Len() > 0 {
-		tx := heap.Pop(&s.ready).(int)
+	for len(s.ready) > 0 {
+		tx := s.ready.pop()
 		if s.status[tx] != Ready {
 			continue // stale heap entry
 		}
@@ -94,7 +91,7 @@ func (s *Sched) Status(tx int) Status { return s.status[tx] }
 
 func (s *Sched) makeReady(tx int) {
 	s.status[tx] = Ready
-	heap.Push(&s.ready, tx)
+	s.ready.push(tx)
 }
 
 // Park suspends tx until writer finishes. If writer is not pending
@@ -150,15 +147,43 @@ func (s *Sched) Committed() int { return s.commit }
 // Finished reports whether every transaction is final.
 func (s *Sched) Finished() bool { return s.commit == s.n }
 
+// intHeap is a min-heap of transaction indices (without container/heap's
+// interface boxing).
 type intHeap []int
 
-func (h intHeap) Len() int           { return len(h) }
-func (h intHeap) Less(i, j int) bool { return h[i] < h[j] }
-func (h intHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *intHeap) Push(x any)        { *h = append(*h, x.(int)) }
-func (h *intHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
+func (h *intHeap) push(x int) {
+	*h = append(*h, x)
+	a := *h
+	for i := len(a) - 1; i > 0; {
+		p := (i - 1) / 2
+		if a[p] <= a[i] {
+			break
+		}
+		a[p], a[i] = a[i], a[p]
+		i = p
+	}
+}
+
+func (h *intHeap) pop() int {
+	a := *h
+	x := a[0]
+	n := len(a) - 1
+	a[0] = a[n]
+	a = a[:n]
+	for i := 0; ; {
+		l, m := 2*i+1, i
+		if l < n && a[l] < a[m] {
+			m = l
+		}
+		if r := l + 1; r < n && a[r] < a[m] {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		a[i], a[m] = a[m], a[i]
+		i = m
+	}
+	*h = a
 	return x
 }

@@ -1,6 +1,10 @@
 package sched
 
-import "testing"
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
 
 // TestLowestFirstAndPrefixCommit: the lowest ready transaction runs first
 // (progress guarantee) and results become final as an ordered prefix
@@ -67,5 +71,30 @@ func TestRunsBounded(t *testing.T) {
 	}
 	if !s.Exceeded {
 		t.Fatal("three runs of one transaction with MaxRuns 2 not reported")
+	}
+}
+
+// TestIntHeap: the ready queue pops the smallest index first (the
+// scheduler's lowest-first policy rests on it), under random pushes and
+// pops; the seed is in the failure message.
+func TestIntHeap(t *testing.T) {
+	for seed := uint64(1); seed <= 200; seed++ {
+		r := rand.New(rand.NewPCG(seed, 7))
+		var h intHeap
+		var ref []int
+		for step := 0; step < 300; step++ {
+			if len(ref) == 0 || r.IntN(3) > 0 {
+				x := r.IntN(1000)
+				h.push(x)
+				ref = append(ref, x)
+				continue
+			}
+			slices.Sort(ref)
+			want := ref[0]
+			ref = ref[1:]
+			if got := h.pop(); got != want {
+				t.Fatalf("seed %d step %d: pop %d, want %d", seed, step, got, want)
+			}
+		}
 	}
 }
