@@ -114,7 +114,7 @@ var statePool = sync.Pool{New: func() any {
 	return &State{
 		accounts:  make(map[common.Address]*account, 8),
 		journal:   make([]jentry, 0, 32),
-		warmAddrs: make(map[common.Address]struct{}, 32),
+		warmAddrs: make(map[common.Address]struct{}, 8),
 		warmSlots: make(map[slotKey]struct{}, 8),
 	}
 }}
@@ -155,10 +155,23 @@ func (s *State) Release() {
 		*a = account{orig: orig, dirty: dirty}
 		s.free = append(s.free, a)
 	}
-	clear(s.accounts)
-	clear(s.warmAddrs)
+	// A map that grew large stays large (and slow to clear): drop it.
+	if len(s.accounts) > maxKeptAccounts {
+		s.accounts = make(map[common.Address]*account, 8)
+	} else {
+		clear(s.accounts)
+	}
+	if len(s.warmAddrs) > maxKeptAccounts {
+		s.warmAddrs = make(map[common.Address]struct{}, 8)
+	} else {
+		clear(s.warmAddrs)
+	}
+	if len(s.warmSlots) > maxKeptSlots {
+		s.warmSlots = make(map[slotKey]struct{}, 8)
+	} else {
+		clear(s.warmSlots)
+	}
 	s.warmLow = [5]uint64{}
-	clear(s.warmSlots)
 	s.transient, s.hashes = nil, nil
 	if cap(s.journal) > maxKeptJournal {
 		s.journal = make([]jentry, 0, 32)
