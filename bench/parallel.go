@@ -377,7 +377,7 @@ func parallelBlock(pb *replay.PevmBlock, r *ParBlockResult, popt run.Options, co
 	// Simulated cores: one deterministic run each, checked the same way.
 	for i, c := range cores {
 		var rep *run.SimReport
-		exec := run.SimExecutor(run.SimOptions{Cores: c, MinTxs: blockSimMinTxs, History: hist[i]}, &rep)
+		exec := run.SimExecutor(run.SimOptions{Cores: c, MinTxs: blockSimMinTxs, MinBound: run.DefaultMinBound, History: hist[i]}, &rep)
 		if err := checked(pb, exec, want, wantRoot); err != nil {
 			return fmt.Errorf("simulated %d cores: %w", c, err)
 		}
@@ -552,7 +552,7 @@ func RunDemo(o *ParallelOptions) *DemoSuiteResult {
 			x.CeilingMin, x.CeilingMax = minMax(ceil)
 			r.Real = x
 			for _, c := range cores {
-				res, diff, rep, err := run.Simulate(rules, b.Env, b.Txs, b.Pre, run.SimOptions{Cores: c, MaxRuns: popt.MaxRuns, MinTxs: popt.MinTxs})
+				res, diff, rep, err := run.Simulate(rules, b.Env, b.Txs, b.Pre, run.SimOptions{Cores: c, MaxRuns: popt.MaxRuns, MinTxs: popt.MinTxs, MinBound: popt.MinBound})
 				if err != nil {
 					return fmt.Errorf("simulated %d cores: %w", c, err)
 				}

@@ -233,7 +233,7 @@ func Run(w Workload, opt Options) (Row, error) {
 		if row.SimErr != "" {
 			continue
 		}
-		res, diff, rep, err := run.Simulate(rules, b.Env, b.Txs, b.Pre, run.SimOptions{Cores: c, MaxRuns: popt.MaxRuns, MinTxs: popt.MinTxs})
+		res, diff, rep, err := run.Simulate(rules, b.Env, b.Txs, b.Pre, run.SimOptions{Cores: c, MaxRuns: popt.MaxRuns, MinTxs: popt.MinTxs, MinBound: popt.MinBound})
 		if SimUnavailable(err) {
 			row.SimErr = err.Error()
 			continue

@@ -23,6 +23,10 @@ type Options struct {
 	Workers int // goroutines; <= 1 means serial
 	// MinTxs: blocks with fewer transactions run serially (not worth it).
 	MinTxs int
+	// MinBound: blocks whose known-structure bound on the speedup (total
+	// gas limit / the heaviest sender's gas limits: that sender's
+	// transactions run in nonce order) is below it run serially. 0: off.
+	MinBound float64
 	// MaxRuns bounds the runs of one transaction; past it the block is
 	// executed serially instead.
 	MaxRuns int
@@ -44,7 +48,7 @@ type Options struct {
 
 // DefaultOptions returns sensible defaults for w workers.
 func DefaultOptions(w int) Options {
-	return Options{Workers: w, MinTxs: 4, MaxRuns: 64, MaxBatch: 2048, Adaptive: true}
+	return Options{Workers: w, MinTxs: 4, MinBound: DefaultMinBound, MaxRuns: 64, MaxBatch: 2048, Adaptive: true}
 }
 
 // adaptiveMinReexec is how many re-executions the adaptive rule tolerates
@@ -55,7 +59,7 @@ const adaptiveMinReexec = 8
 type Stats struct {
 	Txs, Runs, Reexecutions, Parks int
 	Serial                         bool   // executed serially (small block, one worker, or fallback)
-	Fallback                       string // why the parallel run was abandoned, if it was
+	Fallback                       string // why the block ran serially or the parallel run was abandoned, if so
 	// SerialFrom is the first transaction the adaptive rule executed
 	// serially (-1: none).
 	SerialFrom int
@@ -180,6 +184,10 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	}
 	if opt.MaxBatch > 0 && len(txs) > opt.MaxBatch {
 		return batched(rules, env, txs, src, opt, stats)
+	}
+	if why := structureSerial(txs, opt.MinBound); why != "" && !opt.Force {
+		stats.Serial, stats.Runs, stats.Fallback = true, len(txs), why
+		return Serial(rules, env, txs, src)
 	}
 	n := len(txs)
 	store, sc := newBatch(src, txs, opt.MaxRuns, opt.History)

@@ -23,6 +23,8 @@ type SimOptions struct {
 	Model   *CostModel // nil: DefaultCostModel
 	MaxRuns int
 	MinTxs  int
+	// MinBound: see Options.MinBound (0: off).
+	MinBound float64
 	// History, when set, is the learned layer (see Options.History).
 	History *History
 	// Seed, when not zero, perturbs each segment's model time by a random
@@ -300,7 +302,7 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		return nil, nil, nil, err
 	}
 	rep.SerialTime = serialTime
-	if n < opt.MinTxs || n == 0 {
+	if n < opt.MinTxs || n == 0 || structureSerial(txs, opt.MinBound) != "" {
 		res, d, err := Serial(rules, env, txs, src)
 		rep.Serial, rep.Makespan, rep.Speedup, rep.Runs = true, serialTime, 1, n
 		if serialTime > 0 {

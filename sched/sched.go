@@ -56,6 +56,17 @@ func New(n, maxRuns int) *Sched {
 	return s
 }
 
+// Depend keeps tx from starting until dep (< tx) has finished a run: known
+// structure says tx's first reads need dep's writes. Call before the first
+// Next. tx is parked on dep as if it had run to a read of dep's writes.
+func (s *Sched) Depend(tx, dep int) {
+	if dep < 0 || dep >= tx || s.status[tx] != Ready || s.started[tx] {
+		return
+	}
+	s.status[tx] = Parked // its heap entry is now stale; Finish(dep) re-queues it
+	s.parkedOn[dep] = append(s.parkedOn[dep], tx)
+}
+
 // Next returns the lowest ready transaction, or false when none is ready.
 func (s *Sched) Next() (Task, bool) {
 	for len(s.ready) > 0 {

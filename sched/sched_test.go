@@ -98,3 +98,32 @@ func TestIntHeap(t *testing.T) {
 		}
 	}
 }
+
+// TestDepend: a transaction made to depend on an earlier one (known
+// structure: its sender's previous transaction) is not handed out until
+// that one finishes, and then starts fresh.
+func TestDepend(t *testing.T) {
+	s := New(3, 10)
+	s.Depend(2, 0)
+	a, _ := s.Next()
+	b, _ := s.Next()
+	if a.Tx != 0 || b.Tx != 1 {
+		t.Fatalf("got %d, %d; want 0, 1", a.Tx, b.Tx)
+	}
+	if c, ok := s.Next(); ok {
+		t.Fatalf("transaction %d handed out while 2 waits on 0", c.Tx)
+	}
+	s.Finish(1, nil)
+	if c, ok := s.Next(); ok {
+		t.Fatalf("transaction %d handed out after 1 finished; 2 waits on 0", c.Tx)
+	}
+	s.Finish(0, nil)
+	c, ok := s.Next()
+	if !ok || c.Tx != 2 || c.Resume {
+		t.Fatalf("after 0 finished: got %+v, %v; want a fresh start of 2", c, ok)
+	}
+	s.Finish(2, nil)
+	if !s.Finished() || s.Parks != 0 {
+		t.Fatalf("finished %v, parks %d", s.Finished(), s.Parks)
+	}
+}

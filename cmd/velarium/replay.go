@@ -169,7 +169,7 @@ func runReplay(args []string) int {
 		results = append(results, rr)
 		for i, p := range simCores {
 			var rep *prun.SimReport
-			sr := replay.RunPevmWith(pb, prun.SimExecutor(prun.SimOptions{Cores: p, MinTxs: 2, History: simHist[i]}, &rep))
+			sr := replay.RunPevmWith(pb, prun.SimExecutor(prun.SimOptions{Cores: p, MinTxs: 2, MinBound: prun.DefaultMinBound, History: simHist[i]}, &rep))
 			if !sr.Pass {
 				r.Pass = false
 				r.Diffs = append(r.Diffs, fmt.Sprintf("simulated %d cores: %s", p, sr.Summary()))

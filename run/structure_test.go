@@ -1,0 +1,46 @@
+package run
+
+import (
+	"testing"
+
+	"github.com/velarium/velarium/chain"
+)
+
+// TestSenderChainBound: the known-structure bound is total gas limit over
+// the heaviest sender's gas limits; a payout block (one sender) is bound
+// at 1x and runs serially under the default MinBound, distinct senders
+// are not.
+func TestSenderChainBound(t *testing.T) {
+	mk := func(senders ...int) []*chain.Message {
+		var txs []*chain.Message
+		for _, s := range senders {
+			txs = append(txs, &chain.Message{From: eoa(s), Gas: 21000})
+		}
+		return txs
+	}
+	cases := []struct {
+		senders []int
+		want    float64
+		serial  bool
+	}{
+		{[]int{0, 0, 0, 0}, 1, true},
+		{[]int{0, 1, 2, 3}, 4, false},
+		{[]int{0, 0, 0, 1}, 4.0 / 3, true},
+		{[]int{0, 0, 1, 1, 2, 2}, 3, false},
+	}
+	for _, c := range cases {
+		b, _, _ := senderChainBound(mk(c.senders...))
+		if b != c.want {
+			t.Errorf("senders %v: bound %v, want %v", c.senders, b, c.want)
+		}
+		if got := structureSerial(mk(c.senders...), DefaultMinBound) != ""; got != c.serial {
+			t.Errorf("senders %v: serial %v, want %v", c.senders, got, c.serial)
+		}
+	}
+	// Gas limits weigh: one heavy transaction of a sender among light ones.
+	txs := mk(0, 1, 2)
+	txs[0].Gas = 10 * 21000
+	if b, who, k := senderChainBound(txs); who != eoa(0) || k != 1 || b != 12.0/10 {
+		t.Errorf("heavy sender: bound %v, sender %v (%d txs)", b, who, k)
+	}
+}
