@@ -302,11 +302,18 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		return nil, nil, nil, err
 	}
 	rep.SerialTime = serialTime
-	if n < opt.MinTxs || n == 0 || structureSerial(txs, opt.MinBound) != "" {
+	byStructure := structureSerial(txs, opt.MinBound) != ""
+	if n < opt.MinTxs || n == 0 || byStructure {
 		res, d, err := Serial(rules, env, txs, src)
 		rep.Serial, rep.Makespan, rep.Speedup, rep.Runs = true, serialTime, 1, n
 		if serialTime > 0 {
 			rep.Utilisation = 1 / float64(opt.Cores)
+		}
+		if byStructure && n >= opt.MinTxs {
+			// The known-structure bound stands in for work / critical path.
+			b, _, _ := senderChainBound(txs)
+			rep.Bound = min(float64(opt.Cores), b)
+			rep.Efficiency = 1 / rep.Bound
 		}
 		return res, d, rep, err
 	}
@@ -361,7 +368,6 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 			cost := m.Dispatch
 			if !t.Resume || r == nil || r.inc != t.Inc {
 				r = &simRun{tx: t.Tx, inc: t.Inc, meter: &meter{m: m}, blocker: -1}
-				r.meter.work = m.TxSetup
 				store.Begin(t.Tx, t.Inc)
 				r.x = chain.NewExec(rules, env, txs[t.Tx], &simView{s: store, run: r}, chain.Config{DeferCoinbase: true, Tracer: r.meter})
 				runs[t.Tx] = r
@@ -369,6 +375,7 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 			before := r.meter.work
 			if !t.Resume {
 				before = 0
+				cost += m.TxSetup // each run started pays the setup
 			}
 			res, err := step(r.x)
 			if err == nil {
@@ -439,7 +446,9 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	finTx := make([]float64, n)
 	for i := 0; i < n; i++ {
 		r := final[i]
-		w := r.meter.work + m.Commit
+		// The setup (validation, buying gas, frames) follows the first
+		// read, the sender's account: it counts as work after the reads.
+		w := r.meter.work + m.TxSetup + m.Commit
 		rep.TotalWork += w
 		f, ftx := w, 0.0
 		for _, rd := range r.reads {
