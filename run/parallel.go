@@ -7,8 +7,10 @@ package run
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/holiman/uint256"
@@ -198,8 +200,9 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	// mu guards the scheduler and the tables here; finishMu serialises the
 	// store's writing calls (Finish, Predict) without holding up the
 	// scheduler: a worker records its writes while the others take tasks.
-	var mu, finishMu sync.Mutex
+	var mu, finishMu spinLock
 	cond := sync.NewCond(&mu)
+	var changes atomic.Uint64 // bumped (under mu) whenever tasks may have become ready
 	var fatal error
 	abandon := false
 
@@ -227,12 +230,24 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		defer mu.Unlock()
 		for {
 			if fatal != nil || sc.Finished() || sc.Exceeded || abandon {
+				changes.Add(1)
 				cond.Broadcast()
 				return
 			}
 			t, ok := sc.Next()
 			if !ok {
-				cond.Wait()
+				// Nothing ready: another worker's run will change that
+				// soon. Yield for a while before sleeping, as a sleeping
+				// goroutine takes tens of microseconds to wake on a VM.
+				seen := changes.Load()
+				mu.Unlock()
+				for i := 0; i < waitYields && changes.Load() == seen; i++ {
+					runtime.Gosched()
+				}
+				mu.Lock()
+				if changes.Load() == seen {
+					cond.Wait()
+				}
 				continue
 			}
 			x, v := execs[t.Tx], views[t.Tx]
@@ -319,6 +334,7 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 					abandon = true
 				}
 			}
+			changes.Add(1)
 			cond.Broadcast()
 		}
 	}
@@ -363,6 +379,26 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	}
 	return results, d, nil
 }
+
+// waitYields is how many times a worker with nothing to run yields the
+// processor, checking for new work, before it sleeps.
+const waitYields = 200
+
+// spinLock guards the workers' short critical sections (scheduler calls,
+// recording writes). A goroutine that waits for a sync.Mutex soon sleeps,
+// and waking it takes longer on a VM than the sections take: this lock
+// yields the processor between attempts instead.
+type spinLock struct{ v atomic.Int32 }
+
+func (l *spinLock) Lock() {
+	for i := 0; !l.v.CompareAndSwap(0, 1); i++ {
+		if i%16 == 15 {
+			runtime.Gosched()
+		}
+	}
+}
+
+func (l *spinLock) Unlock() { l.v.Store(0) }
 
 // parallelDiff reads the batch diff off the store on w goroutines (each
 // one part of its shards), then merges the parts.
