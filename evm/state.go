@@ -98,7 +98,7 @@ type State struct {
 	// warmLow marks warm addresses 0..len*64-1 (the precompiles), warmed
 	// at the start of every transaction: a bit instead of a map entry and
 	// a journal entry each.
-	warmLow [5]uint64
+	warmLow   [5]uint64
 	warmSlots map[slotKey]struct{}
 	transient map[slotKey]common.Hash
 	hashes    map[uint64]common.Hash
