@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/velarium/velarium/chain"
@@ -468,18 +467,6 @@ func mean(xs []float64) float64 {
 // learned history). Every parallel and simulated result must equal the
 // serial one (demo.Compare: per-transaction status, gas, logs, output, and
 // the post-state root).
-// serialCopies runs fn on n goroutines at once and waits for them all.
-func serialCopies(n int, fn func() error) error {
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range errs {
-		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = fn() }()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
-}
-
 func RunDemo(o *ParallelOptions) *DemoSuiteResult {
 	logw := o.log()
 	size := o.DemoSize
@@ -533,7 +520,7 @@ func RunDemo(o *ParallelOptions) *DemoSuiteResult {
 				func() error { _, _, err := run.Parallel(rules, b.Env, b.Txs, b.Pre, popt, &discard); return err },
 				func() error { _, _, err := run.Serial(rules, b.Env, b.Txs, b.Pre); return err },
 				func() error {
-					return serialCopies(workers, func() error { _, _, err := run.Serial(rules, b.Env, b.Txs, b.Pre); return err })
+					return demo.Copies(workers, func() error { _, _, err := run.Serial(rules, b.Env, b.Txs, b.Pre); return err })
 				},
 			}
 			p, err := Interleave(fns, &o.Measure)

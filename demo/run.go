@@ -27,6 +27,19 @@ type Options struct {
 	Progress func(done, total int, step string)
 }
 
+// Copies runs fn on n goroutines at once and waits for them all: n
+// copies of one execution sharing nothing, for the machine's ceiling.
+func Copies(n int, fn func() error) error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = fn() }()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
 // batchTime is roughly how long one timed batch of executions takes.
 const batchTime = 40 * time.Millisecond
 
@@ -165,16 +178,7 @@ func Run(w Workload, opt Options) (Row, error) {
 		return nil
 	}
 	serial := func() error { _, _, err := run.Serial(rules, b.Env, b.Txs, b.Pre); return err }
-	copies := func() error {
-		errs := make([]error, opt.Workers)
-		var wg sync.WaitGroup
-		for k := range errs {
-			wg.Add(1)
-			go func() { defer wg.Done(); errs[k] = serial() }()
-		}
-		wg.Wait()
-		return errors.Join(errs...)
-	}
+	copies := func() error { return Copies(opt.Workers, serial) }
 	// Warm up (pooled state, caches; the parallel result is checked
 	// against the serial one here and once more at the end), then time
 	// interleaved rounds: each

@@ -272,19 +272,7 @@ func (s *Store) lockKey(k Key) (sh, ash *shard) {
 		return sh, nil
 	}
 	sh.mu.Unlock()
-	j := shardOf(k.Addr)
-	ash = &s.shards[j]
-	switch {
-	case i == j:
-		sh.mu.Lock()
-	case i < j:
-		sh.mu.Lock()
-		ash.mu.Lock()
-	default:
-		ash.mu.Lock()
-		sh.mu.Lock()
-	}
-	return sh, ash
+	return s.lockPair(i, shardOf(k.Addr))
 }
 
 // lockPair locks shards i and j (in index order).

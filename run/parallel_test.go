@@ -77,11 +77,16 @@ func genWorkload(t *rapid.T) genBlock {
 		}
 		txs = append(txs, m)
 	}
+	return genBlock{pre: pre, txs: txs, env: testEnv()}
+}
+
+// testEnv is the block environment of the generated blocks.
+func testEnv() *chain.BlockEnv {
 	env := &chain.BlockEnv{Coinbase: coinbase, GasLimit: 30_000_000, Number: 1, Time: 1, BaseFee: uint256.NewInt(10)}
 	env.ChainID.SetUint64(1)
 	r := common.Hash{1}
 	env.Random = &r
-	return genBlock{pre: pre, txs: txs, env: env}
+	return env
 }
 
 func compare(t *rapid.T, want, got []*chain.Result, wantDiff, gotDiff state.Diff, pre *state.Mem) {

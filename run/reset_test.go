@@ -98,11 +98,7 @@ func genResets(t *rapid.T) genBlock {
 		}
 		txs = append(txs, m)
 	}
-	env := &chain.BlockEnv{Coinbase: coinbase, GasLimit: 30_000_000, Number: 1, Time: 1, BaseFee: uint256.NewInt(10)}
-	env.ChainID.SetUint64(1)
-	r := common.Hash{1}
-	env.Random = &r
-	return genBlock{pre: pre, txs: txs, env: env}
+	return genBlock{pre: pre, txs: txs, env: testEnv()}
 }
 
 // TestResetsParallelEqualsSerial: blocks that destroy and re-create a
