@@ -100,13 +100,19 @@ func IntrinsicGas(rules *fork.Rules, msg *Message) (gas, floor uint64) {
 
 // BlobBaseFee computes the EIP-4844 blob base fee from the excess blob gas.
 func BlobBaseFee(rules *fork.Rules, excess uint64) *uint256.Int {
-	// Every transaction of a block asks for the same value: keep the last.
+	v := blobBaseFeeValue(rules, excess)
+	return &v
+}
+
+// blobBaseFeeValue is BlobBaseFee by value. Every transaction of a block
+// asks for the same value: the last one computed is kept.
+func blobBaseFeeValue(rules *fork.Rules, excess uint64) uint256.Int {
 	if c := lastBlobFee.Load(); c != nil && c.fraction == rules.Blob.UpdateFraction && c.excess == excess {
-		return new(uint256.Int).Set(&c.fee)
+		return c.fee
 	}
 	v := blobBaseFee(rules.Blob.UpdateFraction, excess)
 	lastBlobFee.Store(&blobFeeMemo{fraction: rules.Blob.UpdateFraction, excess: excess, fee: *v})
-	return v
+	return *v
 }
 
 // blobFeeMemo is the last blob base fee computed (see BlobBaseFee).
@@ -156,9 +162,10 @@ type Exec struct {
 	cfg   Config
 	phase int
 
-	st  *evm.State
-	vm  *evm.EVM
-	res *Result
+	st   *evm.State
+	vm   *evm.EVM
+	bctx evm.BlockContext
+	res  *Result
 
 	intrinsic, floor uint64
 	price            uint256.Int // effective gas price
@@ -284,7 +291,7 @@ func typeSupported(r *fork.Rules, t uint8) bool {
 func (x *Exec) validate() error {
 	r, m, env, st := x.rules, x.msg, x.env, x.st
 	if r.Cancun {
-		x.blobFee = *envBlobBaseFee(r, env)
+		x.blobFee = envBlobBaseFee(r, env)
 	}
 	if !typeSupported(r, m.Type) {
 		return errorf(ErrTxTypeNotSupported, "type %d under %s", m.Type, r.Name)
@@ -389,11 +396,19 @@ func (x *Exec) validate() error {
 }
 
 // envBlobBaseFee is the EIP-4844 blob base fee of a block.
-func envBlobBaseFee(r *fork.Rules, env *BlockEnv) *uint256.Int {
+// blobExcess is the block's excess blob gas (0 before Cancun).
+func blobExcess(env *BlockEnv) uint64 {
 	if env.ExcessBlobGas == nil {
-		return BlobBaseFee(r, 0)
+		return 0
 	}
-	return BlobBaseFee(r, *env.ExcessBlobGas)
+	return *env.ExcessBlobGas
+}
+
+func envBlobBaseFee(r *fork.Rules, env *BlockEnv) uint256.Int {
+	if env.ExcessBlobGas == nil {
+		return blobBaseFeeValue(r, 0)
+	}
+	return blobBaseFeeValue(r, *env.ExcessBlobGas)
 }
 
 // prepare buys gas, bumps the nonce, fills the access list and applies
@@ -475,7 +490,14 @@ func (x *Exec) applyAuth(a *Authorization) {
 // blockContext is the EVM's view of env; blobFee is the block's blob base
 // fee (used from Cancun on).
 func blockContext(r *fork.Rules, env *BlockEnv, blobFee *uint256.Int) *evm.BlockContext {
-	bc := &evm.BlockContext{
+	bc := new(evm.BlockContext)
+	fillBlockContext(bc, r, env, blobFee)
+	return bc
+}
+
+// fillBlockContext sets bc from the block environment.
+func fillBlockContext(bc *evm.BlockContext, r *fork.Rules, env *BlockEnv, blobFee *uint256.Int) {
+	*bc = evm.BlockContext{
 		Coinbase: env.Coinbase, GasLimit: env.GasLimit, Number: env.Number, Time: env.Time,
 		Difficulty: env.Difficulty, ChainID: env.ChainID,
 	}
@@ -488,14 +510,14 @@ func blockContext(r *fork.Rules, env *BlockEnv, blobFee *uint256.Int) *evm.Block
 	if r.Cancun {
 		bc.BlobBaseFee = *blobFee
 	}
-	return bc
 }
 
 // start begins the outermost call or creation.
 func (x *Exec) start() error {
 	m := x.msg
 	if x.vm == nil {
-		x.vm = evm.New(x.rules, blockContext(x.rules, x.env, &x.blobFee), evm.TxContext{Origin: m.From, GasPrice: x.price, BlobHashes: m.BlobHashes}, x.st)
+		fillBlockContext(&x.bctx, x.rules, x.env, &x.blobFee)
+		x.vm = evm.New(x.rules, &x.bctx, evm.TxContext{Origin: m.From, GasPrice: x.price, BlobHashes: m.BlobHashes}, x.st)
 		x.vm.Tracer = x.cfg.Tracer
 	}
 	gas := m.Gas - x.intrinsic

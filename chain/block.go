@@ -429,7 +429,7 @@ func systemCall(r *fork.Rules, env *BlockEnv, ov *state.Overlay, to common.Addre
 		}
 		return nil, nil
 	}
-	vm := evm.New(r, blockContext(r, env, envBlobBaseFee(r, env)), evm.TxContext{Origin: params.SystemAddress}, st)
+	vm := evm.New(r, blockContext(r, env, BlobBaseFee(r, blobExcess(env))), evm.TxContext{Origin: params.SystemAddress}, st)
 	st.WarmAddress(to)
 	if err := vm.Call(params.SystemAddress, to, data, 30_000_000, new(uint256.Int)); err != nil {
 		return nil, err

@@ -104,7 +104,8 @@ type State struct {
 	hashes    map[uint64]common.Hash
 	logs      []Log
 	refund    uint64
-	free      []*account // emptied accounts kept by Release for reuse
+	free      []*account        // emptied accounts kept by Release for reuse
+	change    state.AccountDiff // EachChange's scratch
 }
 
 // statePool recycles States (their maps, journal and account objects)
@@ -744,11 +745,11 @@ func (s *State) Diff(eip161 bool) state.Diff {
 // it (nor its Storage, which is the account's own map). Call after
 // execution; it builds nothing, for callers that only read the changes.
 func (s *State) EachChange(eip161 bool, fn func(common.Address, *state.AccountDiff)) {
-	var ad state.AccountDiff
+	ad := &s.change
 	for addr, a := range s.accounts {
 		if a.destruct || (eip161 && a.touched && a.exists && a.empty()) {
-			ad = state.AccountDiff{Deleted: true}
-			fn(addr, &ad)
+			*ad = state.AccountDiff{Deleted: true}
+			fn(addr, ad)
 			continue
 		}
 		if !a.modified && !a.touched {
@@ -757,15 +758,16 @@ func (s *State) EachChange(eip161 bool, fn func(common.Address, *state.AccountDi
 		if !a.exists {
 			continue
 		}
-		ad = state.AccountDiff{Nonce: a.nonce, Balance: a.balance, BalanceDelta: a.balLazy, CodeHash: a.codeHash, StorageCleared: a.fresh}
+		*ad = state.AccountDiff{Nonce: a.nonce, Balance: a.balance, BalanceDelta: a.balLazy, CodeHash: a.codeHash, StorageCleared: a.fresh}
 		if a.codeSet {
 			ad.Code, ad.CodeChanged = a.code, true
 		}
 		if len(a.dirty) > 0 {
 			ad.Storage = a.dirty
 		}
-		fn(addr, &ad)
+		fn(addr, ad)
 	}
+	*ad = state.AccountDiff{}
 }
 
 // Cached reports whether addr has been read by this transaction.

@@ -99,13 +99,23 @@ type Changes interface {
 	EachChange(fn func(common.Address, *state.AccountDiff))
 }
 
-// AppendChanges is AppendWrites reading the changes from the finished
-// transaction itself (its result run with chain.Config.NoDiff): no diff
-// is built in between.
-func AppendChanges(buf []KeyWrite, tx int, ch Changes, res *chain.Result, coinbase common.Address) ([]KeyWrite, map[common.Hash][]byte) {
-	c := writeCollector{w: buf[:0], tx: tx}
-	ch.EachChange(c.account)
-	return c.finish(res, coinbase)
+// Writer is AppendWrites reading the changes from the finished transaction
+// itself (its result run with chain.Config.NoDiff): no diff is built in
+// between. A driver keeps one per worker; its buffers are reused run after
+// run (the writes returned are valid until the next call).
+type Writer struct {
+	c  writeCollector
+	fn func(common.Address, *state.AccountDiff)
+}
+
+// Changes returns the element writes and deployed codes of transaction tx.
+func (w *Writer) Changes(tx int, ch Changes, res *chain.Result, coinbase common.Address) ([]KeyWrite, map[common.Hash][]byte) {
+	if w.fn == nil {
+		w.fn = w.c.account // one method value for all calls
+	}
+	w.c.w, w.c.tx, w.c.codes = w.c.w[:0], tx, nil
+	ch.EachChange(w.fn)
+	return w.c.finish(res, coinbase)
 }
 
 type writeCollector struct {

@@ -223,9 +223,9 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		}
 	}
 	worker := func() {
-		var wbuf []mv.KeyWrite // this worker's writes, reused run after run
-		var inval []int        // readers its last Finish invalidated
-		var hot []mv.Key       // elements that invalidated them
+		var writer mv.Writer // this worker's writes, buffers reused run after run
+		var inval []int      // readers its last Finish invalidated
+		var hot []mv.Key     // elements that invalidated them
 		mu.Lock()
 		defer mu.Unlock()
 		for {
@@ -263,8 +263,7 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 			res, err := step(x)
 			finished := false
 			if err == nil {
-				var codes map[common.Hash][]byte
-				wbuf, codes = mv.AppendChanges(wbuf, t.Tx, x, res, env.Coinbase)
+				wbuf, codes := writer.Changes(t.Tx, x, res, env.Coinbase)
 				x.Release() // this worker owns the run; the result is a copy
 				// Record the writes outside the scheduler's lock. A run
 				// that turns stale meanwhile may still record its writes:
