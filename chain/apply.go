@@ -359,18 +359,20 @@ func (x *Exec) validate() error {
 		return errorf(ErrGasLimitReached, "gas %d, block limit %d", m.Gas, env.GasLimit)
 	}
 	// Funds: gas * fee cap + value + blob gas * blob fee cap.
-	need := new(uint256.Int).SetUint64(m.Gas)
-	_, o1 := need.MulOverflow(need, feeCap)
-	_, o2 := need.AddOverflow(need, &m.Value)
+	var need uint256.Int // a value: this runs for every transaction
+	need.SetUint64(m.Gas)
+	_, o1 := need.MulOverflow(&need, feeCap)
+	_, o2 := need.AddOverflow(&need, &m.Value)
 	if blobGas > 0 {
-		bg := new(uint256.Int).SetUint64(blobGas)
-		_, o3 := bg.MulOverflow(bg, &m.BlobFeeCap)
-		_, o4 := need.AddOverflow(need, bg)
+		var bg uint256.Int
+		bg.SetUint64(blobGas)
+		_, o3 := bg.MulOverflow(&bg, &m.BlobFeeCap)
+		_, o4 := need.AddOverflow(&need, &bg)
 		o2 = o2 || o3 || o4
 	}
 	bal, _ := st.Balance(m.From)
-	if o1 || o2 || bal.Lt(need) {
-		return errorf(ErrInsufficientFunds, "address %s have %s want %s", m.From, bal, need)
+	if o1 || o2 || bal.Lt(&need) {
+		return errorf(ErrInsufficientFunds, "address %s have %s want %s", m.From, bal.Dec(), need.Dec())
 	}
 	x.intrinsic, x.floor = IntrinsicGas(r, m)
 	if m.Gas < x.intrinsic {

@@ -511,12 +511,13 @@ func (s *Store) Finish(tx int, writes []KeyWrite, codes map[common.Hash][]byte) 
 	s.stamp++
 	committed := int(s.committed.Load())
 	old := s.written[tx]
-	for _, k := range old {
-		if _, found := slices.BinarySearchFunc(writes, &k, func(w KeyWrite, k *Key) int { return keyCompare(&w.Key, k) }); found {
+	for j := range old {
+		k := &old[j]
+		if _, found := slices.BinarySearchFunc(writes, k, func(w KeyWrite, k *Key) int { return keyCompare(&w.Key, k) }); found {
 			continue
 		}
-		sh, ash := s.lockKey(k)
-		e := sh.elems[k]
+		sh, ash := s.lockKey(*k)
+		e := sh.elems[*k]
 		if i := e.below(tx + 1); i >= 0 && e.versions[i].tx == tx {
 			s.removeVersion(e, i)
 			s.check(sh, ash, e, tx, committed)
