@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"github.com/velarium/velarium/run"
 	"io"
 	"strings"
 )
@@ -18,7 +19,7 @@ func (r *Report) parallelMarkdown(w io.Writer) {
 	}
 	p("## Parallel execution\n\n")
 	p("Velarium serial against Velarium on **%d real worker goroutines** (`run.Executor(run.DefaultOptions(%d))`: "+
-		"speculative execution over the multi-version state with the deterministic scheduler; blocks with fewer than 4 "+
+		"speculative execution over the multi-version state with the deterministic scheduler; blocks with fewer than %d "+
 		"transactions run serially; no learned history, so repeated timed runs of one block do not learn from "+
 		"themselves), timed in interleaved rounds like the serial suite: times are medians, **speedup** = median over "+
 		"rounds of serial time / parallel time in the same round, [min–max] the extreme rounds. And on **simulated "+
@@ -26,7 +27,7 @@ func (r *Report) parallelMarkdown(w io.Writer) {
 		"clock; deterministic, one run per core count): speedup = model serial time / makespan, **eff** = efficiency "+
 		"= speedup / min(cores, total work / critical path). Before anything is timed, every real-parallel and "+
 		"simulated execution passes the header checks (`replay.RunPevmWith`: gasUsed, logsBloom, receiptsRoot) and "+
-		"equals serial execution transaction by transaction (status, gas, logs, output) and in its post-state root.\n\n", workers, workers)
+		"equals serial execution transaction by transaction (status, gas, logs, output) and in its post-state root.\n\n", workers, workers, run.DefaultMinTxs)
 	p("**Machine load.** This machine has %d logical CPUs shared with other work (load average %s at the start of "+
 		"the run, %s at the end). With %d workers on it the real parallel times are noisy and bounded by %d×; they "+
 		"show the executor's overhead and what little a 2-core machine can gain, not its scaling. The simulated "+
@@ -103,11 +104,11 @@ func (r *Report) parallelMarkdown(w io.Writer) {
 		p("### Demo workloads\n\n")
 		p("Velarium's synthetic blocks (package `demo`, %d transactions each, seed %d, Cancun rules): `run.Serial` "+
 			"against `run.Parallel` on %d workers (interleaved rounds as above) and `run.Simulate` with the options "+
-			"`velarium demo` uses (MinTxs 4, MaxRuns 64, no learned history). **Ceiling**: %d copies of the serial "+
+			"`velarium demo` uses (MinTxs %d, MaxRuns 64, no learned history). **Ceiling**: %d copies of the serial "+
 			"execution run at once on %d goroutines, sharing nothing (%d × serial time / their time together, median "+
 			"[min–max] over the same rounds): what this machine gives embarrassingly parallel work of the same kind "+
 			"(allocation, GC and memory traffic included), the bound to read the executor's speedup against.\n\n",
-			d.Size, d.Seed, d.Workers, d.Workers, d.Workers, d.Workers)
+			d.Size, d.Seed, d.Workers, run.DefaultMinTxs, d.Workers, d.Workers, d.Workers)
 		hdr := "| workload | txs | gas | serial | %d workers | speedup [min–max] | ceiling [min–max] | re-exec |"
 		sep := "|---|---:|---:|---:|---:|---:|---:|---:|"
 		for _, c := range d.SimCores {
