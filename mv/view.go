@@ -80,13 +80,7 @@ func (s *Store) BlockHash(n uint64) (common.Hash, error) { return s.base.BlockHa
 // Writes converts one transaction's result into element writes and the
 // codes it deployed. A deferred coinbase fee becomes a credit.
 func Writes(tx int, res *chain.Result, coinbase common.Address) ([]KeyWrite, map[common.Hash][]byte) {
-	return AppendWrites(nil, tx, res, coinbase)
-}
-
-// AppendWrites is Writes appending to buf (which Finish does not keep, so
-// a driver can reuse it run after run).
-func AppendWrites(buf []KeyWrite, tx int, res *chain.Result, coinbase common.Address) ([]KeyWrite, map[common.Hash][]byte) {
-	c := writeCollector{w: buf[:0], tx: tx}
+	c := writeCollector{tx: tx}
 	for addr, ad := range res.Diff {
 		c.account(addr, ad)
 	}
@@ -99,7 +93,7 @@ type Changes interface {
 	EachChange(fn func(common.Address, *state.AccountDiff))
 }
 
-// Writer is AppendWrites reading the changes from the finished transaction
+// Writer is Writes reading the changes from the finished transaction
 // itself (its result run with chain.Config.NoDiff): no diff is built in
 // between. A driver keeps one per worker; its buffers are reused run after
 // run (the writes returned are valid until the next call).
@@ -209,9 +203,11 @@ func (s *Store) DiffPart(k, part, parts int) *DiffPart {
 		acct, bal, cleared *element
 	}
 	var owns []own
+	index := make(map[common.Address]int) // addr -> its entry in owns
 	for i := lo; i < hi; i++ {
 		sh := &s.shards[i]
 		owns = owns[:0]
+		clear(index)
 		for key, e := range sh.elems {
 			if key.Kind == Slot {
 				if e.below(k) < 0 {
@@ -225,11 +221,10 @@ func (s *Store) DiffPart(k, part, parts int) *DiffPart {
 				out.slots = append(out.slots, slotValue{key.Addr, key.Slot, v.Word})
 				continue
 			}
-			j := 0
-			for j < len(owns) && owns[j].addr != key.Addr {
-				j++
-			}
-			if j == len(owns) {
+			j, ok := index[key.Addr]
+			if !ok {
+				j = len(owns)
+				index[key.Addr] = j
 				owns = append(owns, own{addr: key.Addr})
 			}
 			switch key.Kind {

@@ -193,7 +193,7 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	if opt.MaxBatch > 0 && len(txs) > opt.MaxBatch {
 		return batched(rules, env, txs, src, opt, stats)
 	}
-	if why := structureSerial(txs, opt.MinBound); why != "" && !opt.Force {
+	if why, _ := structureSerial(txs, opt.MinBound); why != "" && !opt.Force {
 		stats.Serial, stats.Runs, stats.Fallback = true, len(txs), why
 		return Serial(rules, env, txs, src)
 	}

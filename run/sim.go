@@ -302,17 +302,16 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		return nil, nil, nil, err
 	}
 	rep.SerialTime = serialTime
-	byStructure := structureSerial(txs, opt.MinBound) != ""
-	if n < opt.MinTxs || n == 0 || byStructure {
+	why, chainBound := structureSerial(txs, opt.MinBound)
+	if n < opt.MinTxs || n == 0 || why != "" {
 		res, d, err := Serial(rules, env, txs, src)
 		rep.Serial, rep.Makespan, rep.Speedup, rep.Runs = true, serialTime, 1, n
 		if serialTime > 0 {
 			rep.Utilisation = 1 / float64(opt.Cores)
 		}
-		if byStructure && n >= opt.MinTxs {
+		if why != "" && n >= opt.MinTxs {
 			// The known-structure bound stands in for work / critical path.
-			b, _, _ := senderChainBound(txs)
-			rep.Bound = min(float64(opt.Cores), b)
+			rep.Bound = min(float64(opt.Cores), chainBound)
 			rep.Efficiency = 1 / rep.Bound
 		}
 		return res, d, rep, err

@@ -25,32 +25,42 @@ func senderChainBound(txs []*chain.Message) (bound float64, heaviest common.Addr
 	if len(txs) == 0 {
 		return 1, common.Address{}, 0
 	}
-	per := make(map[common.Address]uint64, len(txs))
-	count := make(map[common.Address]int, len(txs))
-	var total, top uint64
+	type chainOf struct {
+		gas uint64
+		n   int
+	}
+	per := make(map[common.Address]*chainOf, len(txs))
+	var total uint64
+	var top *chainOf
 	for _, m := range txs {
+		c := per[m.From]
+		if c == nil {
+			c = &chainOf{}
+			per[m.From] = c
+		}
 		g := max(m.Gas, 1)
 		total += g
-		per[m.From] += g
-		count[m.From]++
-		if v := per[m.From]; v > top || (v == top && m.From.Cmp(heaviest) < 0) {
-			top, heaviest = v, m.From
+		c.gas += g
+		c.n++
+		if top == nil || c.gas > top.gas || (c.gas == top.gas && m.From.Cmp(heaviest) < 0) {
+			top, heaviest = c, m.From
 		}
 	}
-	return float64(total) / float64(top), heaviest, count[heaviest]
+	return float64(total) / float64(top.gas), heaviest, top.n
 }
 
 // structureSerial reports why txs should run serially by known structure
-// ("" when they should not): their sender-chain bound is below minBound.
-func structureSerial(txs []*chain.Message, minBound float64) string {
+// ("" when they should not: their sender-chain bound, also returned, is at
+// least minBound).
+func structureSerial(txs []*chain.Message, minBound float64) (why string, bound float64) {
 	if minBound <= 0 {
-		return ""
+		return "", 0
 	}
 	b, who, k := senderChainBound(txs)
 	if b >= minBound {
-		return ""
+		return "", b
 	}
-	return fmt.Sprintf("known structure: sender %s has %d of %d transactions; no schedule beats %.2fx", who.Hex(), k, len(txs), b)
+	return fmt.Sprintf("known structure: sender %s has %d of %d transactions; no schedule beats %.2fx", who.Hex(), k, len(txs), b), b
 }
 
 // dependOnSenders makes each transaction wait to start until the previous

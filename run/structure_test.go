@@ -33,8 +33,8 @@ func TestSenderChainBound(t *testing.T) {
 		if b != c.want {
 			t.Errorf("senders %v: bound %v, want %v", c.senders, b, c.want)
 		}
-		if got := structureSerial(mk(c.senders...), DefaultMinBound) != ""; got != c.serial {
-			t.Errorf("senders %v: serial %v, want %v", c.senders, got, c.serial)
+		if why, _ := structureSerial(mk(c.senders...), DefaultMinBound); (why != "") != c.serial {
+			t.Errorf("senders %v: serial %v, want %v", c.senders, !c.serial, c.serial)
 		}
 	}
 	// Gas limits weigh: one heavy transaction of a sender among light ones.
