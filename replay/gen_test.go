@@ -24,6 +24,22 @@ import (
 	"github.com/holiman/uint256"
 )
 
+// testdataReadme says, beside the files, where they come from.
+const testdataReadme = `# Generated test inputs (not fixtures)
+
+Everything under pevm/ and blocktests/ here is small hand-made data
+written by TestGenerateTestdata in ../gen_test.go: blocks of a few
+transactions signed with a fixed test key, pre-states of two accounts,
+and deliberately broken variants for the loaders' error tests. Nothing
+here is fetched from elsewhere; the real mainnet blocks and blockchain
+tests are read from ../shared/fixtures at test time. This file is
+written by the generator too.
+
+Regenerate with:
+
+    go test ./replay -run TestGenerateTestdata -update
+`
+
 var update = flag.Bool("update", false, "rewrite the generated files under testdata/")
 
 const (
@@ -314,6 +330,7 @@ func TestGenerateTestdata(t *testing.T) {
 	}
 	genPevm(t, filepath.Join(root, "pevm"))
 	genBlocktests(t, filepath.Join(root, "blocktests"))
+	writeFile(t, filepath.Join(root, "README.md"), []byte(testdataReadme))
 	if *update {
 		return
 	}
