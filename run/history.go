@@ -110,16 +110,12 @@ func (h *History) learnNow(store *mv.Store, sc *sched.Sched, txs []*chain.Messag
 }
 
 // newBatch sets up the multi-version state and the scheduler of a batch,
-// with the writes the first two layers of concurrency control predict:
-// known structure (each sender's nonce and balance, and each transaction
-// waiting for its sender's previous one) and learned history.
-func newBatch(src state.Source, txs []*chain.Message, maxRuns int, h *History) (*mv.Store, *sched.Sched) {
+// with what the first two layers of concurrency control know: the block's
+// structure (st, see structure.apply) and learned history.
+func newBatch(src state.Source, txs []*chain.Message, st *structure, maxRuns int, h *History) (*mv.Store, *sched.Sched) {
 	store := mv.New(src, len(txs))
-	for i, m := range txs {
-		store.PredictMessage(i, m)
-	}
-	h.predictAll(store, txs)
 	sc := sched.New(len(txs), maxRuns)
-	dependOnSenders(sc, txs)
+	st.apply(store, sc, txs)
+	h.predictAll(store, txs)
 	return store, sc
 }

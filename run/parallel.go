@@ -193,12 +193,13 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	if opt.MaxBatch > 0 && len(txs) > opt.MaxBatch {
 		return batched(rules, env, txs, src, opt, stats)
 	}
-	if why, _ := structureSerial(txs, opt.MinBound); why != "" && !opt.Force {
+	bs := blockStructure(txs)
+	if why := bs.serialWhy(len(txs), opt.MinBound); why != "" && !opt.Force {
 		stats.Serial, stats.Runs, stats.Fallback = true, len(txs), why
 		return Serial(rules, env, txs, src)
 	}
 	n := len(txs)
-	store, sc := newBatch(src, txs, opt.MaxRuns, opt.History)
+	store, sc := newBatch(src, txs, bs, opt.MaxRuns, opt.History)
 	defer store.Release() // after every worker has stopped (wg.Wait below)
 	results := make([]*chain.Result, n)
 	execs := make([]*chain.Exec, n)

@@ -302,7 +302,8 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		return nil, nil, nil, err
 	}
 	rep.SerialTime = serialTime
-	why, chainBound := structureSerial(txs, opt.MinBound)
+	st := blockStructure(txs)
+	why, chainBound := st.serialWhy(n, opt.MinBound), st.bound
 	if n < opt.MinTxs || n == 0 || why != "" {
 		res, d, err := Serial(rules, env, txs, src)
 		rep.Serial, rep.Makespan, rep.Speedup, rep.Runs = true, serialTime, 1, n
@@ -317,7 +318,7 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		return res, d, rep, err
 	}
 
-	store, sc := newBatch(src, txs, opt.MaxRuns, opt.History)
+	store, sc := newBatch(src, txs, st, opt.MaxRuns, opt.History)
 	defer store.Release()
 	results := make([]*chain.Result, n)
 	runs := make([]*simRun, n)

@@ -1,6 +1,7 @@
 package run
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/velarium/velarium/chain"
@@ -29,18 +30,27 @@ func TestSenderChainBound(t *testing.T) {
 		{[]int{0, 0, 1, 1, 2, 2}, 3, false},
 	}
 	for _, c := range cases {
-		b, _, _ := senderChainBound(mk(c.senders...))
-		if b != c.want {
-			t.Errorf("senders %v: bound %v, want %v", c.senders, b, c.want)
+		st := blockStructure(mk(c.senders...))
+		if st.bound != c.want {
+			t.Errorf("senders %v: bound %v, want %v", c.senders, st.bound, c.want)
 		}
-		if why, _ := structureSerial(mk(c.senders...), DefaultMinBound); (why != "") != c.serial {
+		if why := st.serialWhy(len(c.senders), DefaultMinBound); (why != "") != c.serial {
 			t.Errorf("senders %v: serial %v, want %v", c.senders, !c.serial, c.serial)
 		}
 	}
 	// Gas limits weigh: one heavy transaction of a sender among light ones.
 	txs := mk(0, 1, 2)
 	txs[0].Gas = 10 * 21000
-	if b, who, k := senderChainBound(txs); who != eoa(0) || k != 1 || b != 12.0/10 {
-		t.Errorf("heavy sender: bound %v, sender %v (%d txs)", b, who, k)
+	if st := blockStructure(txs); st.heaviest != eoa(0) || st.share != 1 || st.bound != 12.0/10 {
+		t.Errorf("heavy sender: bound %v, sender %v (%d txs)", st.bound, st.heaviest, st.share)
+	}
+	// Each transaction waits for its sender's previous one; only senders
+	// that send again predict their writes.
+	st := blockStructure(mk(0, 1, 0, 2, 0))
+	if want := []int32{-1, -1, 0, -1, 2}; !slices.Equal(st.prev, want) {
+		t.Errorf("prev %v, want %v", st.prev, want)
+	}
+	if want := []bool{true, false, true, false, false}; !slices.Equal(st.next, want) {
+		t.Errorf("next %v, want %v", st.next, want)
 	}
 }
