@@ -98,6 +98,11 @@ type element struct {
 	haveBase bool
 	versions []version // ascending by tx
 	readers  []reader
+	// On an Account element: the account's Balance and Cleared elements,
+	// once they exist (each is created with its Account element, so
+	// reading an account's elements takes one look-up, and the diff
+	// reaches every account from its Account element).
+	bal, cleared *element
 	// Most elements have one version and a reader or two: their first
 	// ones live here, without allocations of their own.
 	vbuf [1]version
@@ -117,43 +122,63 @@ type shard struct {
 	used      int         // elements handed out from slabs
 	elems     map[Key]*element
 	conflicts map[Key]*ConflictCount
+	// Two workers locking neighbouring shards must not write one cache
+	// line (two lines: the adjacent-line prefetcher pairs them).
+	_ [128 - 56]byte
 }
 
 // Store is the multi-version state of one batch over a base source.
+//
+// Its fields are grouped by who writes them: what is set up per batch and
+// then only read (by every worker, on every access), the scratch of the
+// serialised writing calls, and the atomics written while workers run, in
+// cache lines of their own so that a write of one group does not evict
+// the other groups from the other cores.
 type Store struct {
+	// Set up by New; read by every access.
 	base   state.Source
 	shards [nShards]shard
 	n      int
-
-	codesMu sync.RWMutex
-	codes   map[common.Hash][]byte
-
 	// inc[tx] is tx's current incarnation: readers registered by older
 	// ones are stale and ignored (and pruned when met).
 	inc []atomic.Int32
 	// pending[tx]: tx's writes are estimates (it runs again).
 	pending []atomic.Bool
+
+	_ [64]byte
+
+	// Written by the serialised writing calls (Finish, Predict).
+
 	// written[tx] lists the keys tx wrote in its last finished run (or
-	// predicted); touched only by the serialised writing calls.
+	// predicted).
 	written [][]Key
-
-	// committed is the length of the final prefix (see SetCommitted).
-	committed atomic.Int64
-
 	// Hot lists the elements whose change invalidated readers in the last
 	// call of Finish (for the learned layer of scheduling).
 	Hot []Key
-
 	// Scratch of Finish: its result, and marks[r] == stamp when r is in it.
-	out   []int
-	marks []uint32
-	stamp uint32
+	out    []int
+	marks  []uint32
+	stamp  uint32
+	keyBuf []Key            // backs the first keysPerTx entries of each written list
+	rescan []common.Address // accounts whose reset Finish changed
 
-	keyBuf []Key // backs the first keysPerTx entries of each written list
+	codesMu sync.RWMutex
+	codes   map[common.Hash][]byte
 
+	_ [64]byte
+
+	// Written while workers run, read by their accesses.
+
+	// committed is the length of the final prefix (see SetCommitted).
+	committed atomic.Int64
 	// nCleared counts the storage-reset versions in the batch (see lockKey).
 	nCleared atomic.Int64
-	rescan   []common.Address // accounts whose reset Finish changed
+	// nCodes counts the codes deployed in the batch: while it is 0 (nearly
+	// always) Code goes to the base without taking codesMu, whose read
+	// lock would be a write to a shared line on every code read.
+	nCodes atomic.Int64
+
+	_ [64]byte
 }
 
 // maxKeptElems bounds the elements of one shard a released store keeps.
@@ -229,6 +254,7 @@ func (s *Store) Release() {
 	s.Hot, s.out, s.rescan = s.Hot[:0], s.out[:0], s.rescan[:0]
 	s.committed.Store(0)
 	s.nCleared.Store(0)
+	s.nCodes.Store(0)
 	storePool.Put(s)
 }
 
@@ -307,22 +333,63 @@ const slabSize = 32
 
 // elem returns the element for k; the caller holds k's shard lock.
 func (sh *shard) elem(k Key) *element {
-	e := sh.elems[k]
-	if e == nil {
-		j := sh.used / slabSize
-		if j == len(sh.slabs) {
-			sh.slabs = append(sh.slabs, make([]element, slabSize))
-		}
-		e = &sh.slabs[j][sh.used%slabSize]
-		sh.used++
-		// A reused element keeps its old inline buffers' contents: only
-		// what the fields' lengths expose counts.
-		e.key, e.base, e.haveBase = k, Value{}, false
-		e.versions = e.vbuf[:0]
-		e.readers = e.rbuf[:0]
-		sh.elems[k] = e
+	if e := sh.elems[k]; e != nil {
+		return e
 	}
+	if k.Kind == Balance || k.Kind == Cleared {
+		return sh.accountElem(k.Addr).linked(sh, k.Kind)
+	}
+	return sh.newElem(k)
+}
+
+// accountElem returns addr's Account element (in its shard, locked).
+func (sh *shard) accountElem(addr common.Address) *element {
+	k := Key{Kind: Account, Addr: addr}
+	if e := sh.elems[k]; e != nil {
+		return e
+	}
+	return sh.newElem(k)
+}
+
+// linked returns the Balance or Cleared element of the account whose
+// Account element is a, creating it if needed (the caller holds sh, the
+// account's shard).
+func (a *element) linked(sh *shard, kind Kind) *element {
+	p := &a.bal
+	if kind == Cleared {
+		p = &a.cleared
+	}
+	if *p == nil {
+		*p = sh.newElem(Key{Kind: kind, Addr: a.key.Addr})
+	}
+	return *p
+}
+
+// newElem adds an element for k (not in the shard yet).
+func (sh *shard) newElem(k Key) *element {
+	j := sh.used / slabSize
+	if j == len(sh.slabs) {
+		sh.slabs = append(sh.slabs, make([]element, slabSize))
+	}
+	e := &sh.slabs[j][sh.used%slabSize]
+	sh.used++
+	// A reused element keeps its old inline buffers' contents: only
+	// what the fields' lengths expose counts.
+	e.key, e.base, e.haveBase = k, Value{}, false
+	e.versions = e.vbuf[:0]
+	e.readers = e.rbuf[:0]
+	e.bal, e.cleared = nil, nil
+	sh.elems[k] = e
 	return e
+}
+
+// clearedElem returns addr's Cleared element, or nil (addr's shard is
+// locked or used alone).
+func (sh *shard) clearedElem(addr common.Address) *element {
+	if a := sh.elems[Key{Kind: Account, Addr: addr}]; a != nil {
+		return a.cleared
+	}
+	return nil
 }
 
 func (sh *shard) conflict(k Key) *ConflictCount {
@@ -399,7 +466,7 @@ func (e *element) below(tx int) int {
 // storage-reset element is consulted (see lockKey).
 func (s *Store) valueAt(ash *shard, e *element, tx int) (Value, int, error) {
 	if e.key.Kind == Slot && ash != nil {
-		if ce := ash.elems[Key{Kind: Cleared, Addr: e.key.Addr}]; ce != nil {
+		if ce := ash.clearedElem(e.key.Addr); ce != nil {
 			if j := ce.below(tx); j >= 0 {
 				cw := ce.versions[j].tx
 				if s.isPending(cw) {
@@ -452,10 +519,14 @@ func (s *Store) Read(tx int, k Key) (Value, int, error) {
 }
 
 func (s *Store) readLocked(sh, ash *shard, tx int, k Key) (Value, int, error) {
-	e := sh.elem(k)
+	return s.readElem(sh, ash, sh.elem(k), tx)
+}
+
+// readElem is readLocked for element e (of shard sh).
+func (s *Store) readElem(sh, ash *shard, e *element, tx int) (Value, int, error) {
 	v, blk, err := s.valueAt(ash, e, tx)
 	if blk >= 0 {
-		sh.conflict(k).Waits++
+		sh.conflict(e.key).Waits++
 	}
 	if err != nil || blk >= 0 {
 		return v, blk, err
@@ -471,11 +542,13 @@ func (s *Store) readLocked(sh, ash *shard, tx int, k Key) (Value, int, error) {
 
 // Code returns code by hash: written in this batch or from the base.
 func (s *Store) Code(addr common.Address, hash common.Hash) ([]byte, error) {
-	s.codesMu.RLock()
-	c, ok := s.codes[hash]
-	s.codesMu.RUnlock()
-	if ok {
-		return c, nil
+	if s.nCodes.Load() > 0 {
+		s.codesMu.RLock()
+		c, ok := s.codes[hash]
+		s.codesMu.RUnlock()
+		if ok {
+			return c, nil
+		}
 	}
 	return s.base.Code(addr, hash)
 }
@@ -500,6 +573,9 @@ func (s *Store) Finish(tx int, writes []KeyWrite, codes map[common.Hash][]byte) 
 		for h, c := range codes {
 			s.codes[h] = c
 		}
+		// Raised before any version of tx names a code (below): a reader
+		// that sees such a version sees the count too.
+		s.nCodes.Store(int64(len(s.codes)))
 		s.codesMu.Unlock()
 	}
 	s.pending[tx].Store(false)
@@ -664,7 +740,7 @@ func (s *Store) Sources(tx int, k Key) []int {
 		}
 	}
 	if k.Kind == Slot {
-		if ce := s.shard(k.Addr).elems[Key{Kind: Cleared, Addr: k.Addr}]; ce != nil {
+		if ce := s.shard(k.Addr).clearedElem(k.Addr); ce != nil {
 			if j := ce.below(tx); j >= 0 {
 				out = append(out, ce.versions[j].tx)
 			}

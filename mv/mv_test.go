@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/holiman/uint256"
@@ -121,3 +122,11 @@ func TestCreditsCommute(t *testing.T) {
 
 // BalanceU64 is a test shorthand for the low word of a balance value.
 func (v Value) BalanceU64() uint64 { b := v.Balance(); return b.Uint64() }
+
+// TestShardPadding: a shard fills two cache lines exactly, so that two
+// workers locking neighbouring shards write different lines (see shard).
+func TestShardPadding(t *testing.T) {
+	if n := unsafe.Sizeof(shard{}); n != 128 {
+		t.Fatalf("shard is %d bytes, want 128: adjust its padding", n)
+	}
+}

@@ -23,12 +23,12 @@ func (s *Store) ReadAccount(tx int, addr common.Address) (state.Account, bool, i
 }
 
 func (s *Store) readAccountLocked(sh *shard, tx int, addr common.Address) (state.Account, bool, int, error) {
-	ka, kb := AccountKeys(addr)
-	a, blk, err := s.readLocked(sh, nil, tx, ka)
+	ea := sh.accountElem(addr)
+	a, blk, err := s.readElem(sh, nil, ea, tx)
 	if err != nil || blk >= 0 {
 		return state.Account{}, false, blk, err
 	}
-	b, blk, err := s.readLocked(sh, nil, tx, kb)
+	b, blk, err := s.readElem(sh, nil, ea.linked(sh, Balance), tx)
 	if err != nil || blk >= 0 {
 		return state.Account{}, false, blk, err
 	}
@@ -44,8 +44,7 @@ func (s *Store) ReadAccountLazy(tx int, addr common.Address) (state.Account, boo
 	sh := s.shard(addr)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	ka, _ := AccountKeys(addr)
-	a, blk, err := s.readLocked(sh, nil, tx, ka)
+	a, blk, err := s.readElem(sh, nil, sh.accountElem(addr), tx)
 	if err != nil || blk >= 0 {
 		return state.Account{}, false, false, blk, err
 	}
@@ -196,66 +195,41 @@ type slotValue struct {
 func (s *Store) DiffPart(k, part, parts int) *DiffPart {
 	out := &DiffPart{}
 	lo, hi := part*nShards/parts, (part+1)*nShards/parts
-	// An account's own elements all live in its shard: gather them while
-	// walking the shard, so no element is looked up again.
-	type own struct {
-		addr               common.Address
-		acct, bal, cleared *element
-	}
-	var owns []own
-	index := make(map[common.Address]int) // addr -> its entry in owns
+	// The shards' elements are walked in their slabs (no map iteration);
+	// an account's own elements are reached from its Account element.
 	for i := lo; i < hi; i++ {
 		sh := &s.shards[i]
-		owns = owns[:0]
-		clear(index)
-		for key, e := range sh.elems {
-			if key.Kind == Slot {
+		for j := 0; j < sh.used; j++ {
+			e := &sh.slabs[j/slabSize][j%slabSize]
+			switch e.key.Kind {
+			case Slot:
 				if e.below(k) < 0 {
 					continue
 				}
-				v, _, err := s.valueAt(s.shard(key.Addr), e, k)
+				v, _, err := s.valueAt(s.shard(e.key.Addr), e, k)
 				if err != nil {
 					out.err = err
 					return out
 				}
-				out.slots = append(out.slots, slotValue{key.Addr, key.Slot, v.Word})
-				continue
-			}
-			j, ok := index[key.Addr]
-			if !ok {
-				j = len(owns)
-				index[key.Addr] = j
-				owns = append(owns, own{addr: key.Addr})
-			}
-			switch key.Kind {
+				out.slots = append(out.slots, slotValue{e.key.Addr, e.key.Slot, v.Word})
 			case Account:
-				owns[j].acct = e
-			case Balance:
-				owns[j].bal = e
-			case Cleared:
-				owns[j].cleared = e
-			}
-		}
-		for _, o := range owns {
-			written := false
-			for _, e := range []*element{o.acct, o.bal, o.cleared} {
-				if e != nil && e.below(k) >= 0 {
-					written = true
+				if !written(e, k) && !written(e.bal, k) && !written(e.cleared, k) {
+					continue
 				}
-			}
-			if !written {
-				continue
-			}
-			out.accts = append(out.accts, acctDiff{addr: o.addr})
-			ad := &out.accts[len(out.accts)-1].ad
-			if err := s.accountDiff(o.addr, o.acct, o.bal, o.cleared, k, ad); err != nil {
-				out.err = err
-				return out
+				out.accts = append(out.accts, acctDiff{addr: e.key.Addr})
+				ad := &out.accts[len(out.accts)-1].ad
+				if err := s.accountDiff(e.key.Addr, e, e.bal, e.cleared, k, ad); err != nil {
+					out.err = err
+					return out
+				}
 			}
 		}
 	}
 	return out
 }
+
+// written reports whether e (nil: never touched) has a version below k.
+func written(e *element, k int) bool { return e != nil && e.below(k) >= 0 }
 
 // MergeDiff assembles DiffAt(k) from all of its parts (run alone).
 func (s *Store) MergeDiff(k int, parts []*DiffPart) (state.Diff, error) {
@@ -305,8 +279,12 @@ func (s *Store) MergeDiff(k int, parts []*DiffPart) (state.Diff, error) {
 // finalAccountDiff fills ad with addr's account as transaction k sees it
 // (the caller holds, or alone uses, addr's shard sh).
 func (s *Store) finalAccountDiff(sh *shard, addr common.Address, k int, ad *state.AccountDiff) error {
-	ka, kb := AccountKeys(addr)
-	return s.accountDiff(addr, sh.elems[ka], sh.elems[kb], sh.elems[Key{Kind: Cleared, Addr: addr}], k, ad)
+	ka, _ := AccountKeys(addr)
+	a := sh.elems[ka]
+	if a == nil {
+		return s.accountDiff(addr, nil, nil, nil, k, ad)
+	}
+	return s.accountDiff(addr, a, a.bal, a.cleared, k, ad)
 }
 
 // accountDiff fills ad from addr's own elements (nil: never touched) as
