@@ -195,6 +195,20 @@ type slotValue struct {
 func (s *Store) DiffPart(k, part, parts int) *DiffPart {
 	out := &DiffPart{}
 	lo, hi := part*nShards/parts, (part+1)*nShards/parts
+	// Size the outputs once: at most one entry per Account or Slot element.
+	var na, ns int
+	for i := lo; i < hi; i++ {
+		sh := &s.shards[i]
+		for j := 0; j < sh.used; j++ {
+			switch sh.slabs[j/slabSize][j%slabSize].key.Kind {
+			case Account:
+				na++
+			case Slot:
+				ns++
+			}
+		}
+	}
+	out.accts, out.slots = make([]acctDiff, 0, na), make([]slotValue, 0, ns)
 	// The shards' elements are walked in their slabs (no map iteration);
 	// an account's own elements are reached from its Account element.
 	for i := lo; i < hi; i++ {
@@ -247,10 +261,21 @@ func (s *Store) MergeDiff(k int, parts []*DiffPart) (state.Diff, error) {
 		}
 	}
 	// Slots of accounts whose own elements were not written, and the size
-	// of each storage map.
+	// of each storage map. Runs of one account's slots (one hot contract:
+	// the common case) cost one look-up.
 	nslots := make(map[common.Address]int)
+	var last common.Address
+	run := 0
 	for _, p := range parts {
 		for _, sv := range p.slots {
+			if run > 0 && sv.addr == last {
+				run++
+				continue
+			}
+			if run > 0 {
+				nslots[last] += run
+			}
+			last, run = sv.addr, 1
 			if d[sv.addr] == nil {
 				ad := &state.AccountDiff{}
 				if err := s.finalAccountDiff(s.shard(sv.addr), sv.addr, k, ad); err != nil {
@@ -258,19 +283,23 @@ func (s *Store) MergeDiff(k int, parts []*DiffPart) (state.Diff, error) {
 				}
 				d[sv.addr] = ad
 			}
-			nslots[sv.addr]++
 		}
 	}
+	if run > 0 {
+		nslots[last] += run
+	}
+	var ad *state.AccountDiff
 	for _, p := range parts {
 		for _, sv := range p.slots {
-			ad := d[sv.addr]
-			if ad.Deleted {
-				continue
+			if ad == nil || sv.addr != last {
+				last, ad = sv.addr, d[sv.addr]
+				if ad.Storage == nil && !ad.Deleted {
+					ad.Storage = make(map[common.Hash]common.Hash, nslots[sv.addr])
+				}
 			}
-			if ad.Storage == nil {
-				ad.Storage = make(map[common.Hash]common.Hash, nslots[sv.addr])
+			if !ad.Deleted {
+				ad.Storage[sv.slot] = sv.word
 			}
-			ad.Storage[sv.slot] = sv.word
 		}
 	}
 	return d, nil
