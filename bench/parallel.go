@@ -52,18 +52,19 @@ type SimResult struct {
 	// Serial: the simulator ran the transactions serially (too few of
 	// them). Fallback: it gave up on the parallel schedule (a transaction
 	// exceeded its runs) and ran serially; no speedup is modelled then.
-	Serial   bool   `json:"serial,omitempty"`
-	Fallback bool   `json:"fallback,omitempty"`
-	Hot      string `json:"hottest,omitempty"`
+	// SerialFrom: the adaptive rule finished the block serially from this
+	// transaction (-1: it did not).
+	Serial     bool   `json:"serial,omitempty"`
+	Fallback   bool   `json:"fallback,omitempty"`
+	SerialFrom int    `json:"serial_from"`
+	Hot        string `json:"hottest,omitempty"`
 }
 
 func simResult(rep *run.SimReport) SimResult {
 	s := SimResult{Cores: rep.Cores, Speedup: rep.Speedup, Efficiency: rep.Efficiency, Bound: rep.Bound,
 		Utilisation: rep.Utilisation, Reexecutions: rep.Reexecutions, Parks: rep.Parks,
-		SerialTime: rep.SerialTime, Makespan: rep.Makespan, Serial: rep.Serial}
-	// run.Simulate returns a zero makespan when it abandoned the schedule
-	// (sc.Exceeded) and executed serially.
-	s.Fallback = rep.Serial && rep.Makespan == 0 && rep.Txs > 0
+		SerialTime: rep.SerialTime, Makespan: rep.Makespan, Serial: rep.Serial,
+		Fallback: rep.Exceeded, SerialFrom: rep.SerialFrom}
 	if len(rep.Hot) > 0 {
 		h := rep.Hot[0]
 		s.Hot = fmt.Sprintf("%s (%d invalidations, %d waits)", h.Element, h.Invalidations, h.Waits)
@@ -116,15 +117,17 @@ type ParBlockResult struct {
 // SimTotal summarises one simulated core count over the blocks.
 type SimTotal struct {
 	Cores int `json:"cores"`
-	// Blocks with transactions that were simulated (the fallbacks are
-	// counted apart and left out of the means).
+	// Blocks with transactions that were simulated; Fallbacks of them
+	// exceeded their runs (their modelled time, wasted speculation and
+	// serial re-execution, counts in the speedups).
 	Blocks    int `json:"blocks"`
 	Fallbacks int `json:"fallbacks"`
-	// MeanSpeedup and MeanEfficiency: arithmetic means over Blocks.
+	// MeanSpeedup: arithmetic mean over Blocks; MeanEfficiency: over the
+	// blocks that did not fall back (those have no bound).
 	MeanSpeedup    float64 `json:"meanSpeedup"`
 	MeanEfficiency float64 `json:"meanEfficiency"`
-	// MeanSpeedupFallback1 counts each fallback as 1× (it ran serially;
-	// its wasted speculative time is not modelled, so this is optimistic).
+	// MeanSpeedupFallback1 counts each fallback as 1× instead (as if its
+	// wasted speculation cost nothing: optimistic).
 	MeanSpeedupFallback1 float64 `json:"meanSpeedupFallbackAs1"`
 	GeoSpeedup           float64 `json:"geoMeanSpeedup"`
 	// TotalSpeedup: sum of model serial times / sum of makespans.
@@ -376,7 +379,7 @@ func parallelBlock(pb *replay.PevmBlock, r *ParBlockResult, popt run.Options, co
 	// Simulated cores: one deterministic run each, checked the same way.
 	for i, c := range cores {
 		var rep *run.SimReport
-		exec := run.SimExecutor(run.SimOptions{Cores: c, MinTxs: blockSimMinTxs, MinBound: run.DefaultMinBound, History: hist[i]}, &rep)
+		exec := run.SimExecutor(run.SimOptions{Cores: c, MinTxs: blockSimMinTxs, MinBound: run.DefaultMinBound, History: hist[i], Adaptive: true}, &rep)
 		if err := checked(pb, exec, want, wantRoot); err != nil {
 			return fmt.Errorf("simulated %d cores: %w", c, err)
 		}
@@ -398,13 +401,16 @@ func simTotal(c int, blocks []*ParBlockResult, get func(*ParBlockResult) *SimRes
 		if s == nil || b.Txs == 0 || b.Error != "" {
 			continue
 		}
+		t.Blocks++
 		if s.Fallback {
+			// Its makespan holds the wasted speculation and the serial
+			// re-execution; it has no bound, so no efficiency.
 			t.Fallbacks++
 			sp1 = append(sp1, 1)
-			continue
+		} else {
+			eff, sp1 = append(eff, s.Efficiency), append(sp1, s.Speedup)
 		}
-		t.Blocks++
-		sp, eff, sp1 = append(sp, s.Speedup), append(eff, s.Efficiency), append(sp1, s.Speedup)
+		sp = append(sp, s.Speedup)
 		serial += s.SerialTime
 		makespan += s.Makespan
 	}
@@ -539,7 +545,7 @@ func RunDemo(o *ParallelOptions) *DemoSuiteResult {
 			x.CeilingMin, x.CeilingMax = minMax(ceil)
 			r.Real = x
 			for _, c := range cores {
-				res, diff, rep, err := run.Simulate(rules, b.Env, b.Txs, b.Pre, run.SimOptions{Cores: c, MaxRuns: popt.MaxRuns, MinTxs: popt.MinTxs, MinBound: popt.MinBound})
+				res, diff, rep, err := run.Simulate(rules, b.Env, b.Txs, b.Pre, run.SimOptions{Cores: c, MaxRuns: popt.MaxRuns, MinTxs: popt.MinTxs, MinBound: popt.MinBound, Adaptive: popt.Adaptive})
 				if err != nil {
 					return fmt.Errorf("simulated %d cores: %w", c, err)
 				}

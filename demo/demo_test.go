@@ -176,3 +176,46 @@ func TestContracts(t *testing.T) {
 		t.Error("chain: slot 0 unchanged")
 	}
 }
+
+// TestSimulatedAdaptive: on a fully dependent block, 64 simulated cores
+// speculate past every dependency; the adaptive rule (the real driver's,
+// scaled to the cores) finishes the block serially from the final prefix
+// instead of letting a transaction exhaust its runs, which would throw the
+// speculation away and re-run the whole block serially (issue 5, item 7:
+// bounded runs with a serial fallback). The results stay the serial ones.
+func TestSimulatedAdaptive(t *testing.T) {
+	b, err := Chain.Gen(200, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := Rules()
+	want, wantDiff, err := run.Serial(rules, b.Env, b.Txs, b.Pre)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRoot := root(b.Pre, wantDiff)
+	opt := run.SimOptions{Cores: 64, MaxRuns: 64, MinTxs: run.DefaultMinTxs, MinBound: run.DefaultMinBound}
+	_, _, plain, err := run.Simulate(rules, b.Env, b.Txs, b.Pre, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.Adaptive = true
+	got, diff, rep, err := run.Simulate(rules, b.Env, b.Txs, b.Pre, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Compare(want, got, wantRoot, b.Pre, diff); err != nil {
+		t.Fatalf("adaptive simulation differs from serial: %v", err)
+	}
+	if rep.SerialFrom < 0 || rep.Serial {
+		t.Fatalf("adaptive rule did not finish the block serially: serial-from %d, serial %v, %d re-executions", rep.SerialFrom, rep.Serial, rep.Reexecutions)
+	}
+	if rep.Speedup <= plain.Speedup {
+		t.Fatalf("adaptive speedup %.3f not above %.3f without the rule", rep.Speedup, plain.Speedup)
+	}
+	if rep.Bound < 1-1e-9 || rep.Efficiency > 1+1e-9 || rep.Utilisation > 1+1e-9 {
+		t.Fatalf("report inconsistent: bound %f efficiency %f utilisation %f", rep.Bound, rep.Efficiency, rep.Utilisation)
+	}
+	t.Logf("64 cores: %.2fx with the rule (serial from %d, %d re-executions), %.2fx without (%d re-executions, serial %v)",
+		rep.Speedup, rep.SerialFrom, rep.Reexecutions, plain.Speedup, plain.Reexecutions, plain.Serial)
+}

@@ -56,15 +56,18 @@ func DefaultOptions() Options {
 
 // SimRow is one simulated-cores run.
 type SimRow struct {
-	Cores        int              `json:"cores"`
-	Speedup      float64          `json:"speedup"`
-	Efficiency   float64          `json:"efficiency"` // Speedup / Bound
-	Bound        float64          `json:"bound"`
-	Utilisation  float64          `json:"utilisation"`
-	Reexecutions int              `json:"reexecutions"`
-	Parks        int              `json:"parks"`
-	Serial       bool             `json:"serial,omitempty"`
-	Hot          []run.HotElement `json:"hot,omitempty"` // at most 3
+	Cores        int     `json:"cores"`
+	Speedup      float64 `json:"speedup"`
+	Efficiency   float64 `json:"efficiency"` // Speedup / Bound
+	Bound        float64 `json:"bound"`
+	Utilisation  float64 `json:"utilisation"`
+	Reexecutions int     `json:"reexecutions"`
+	Parks        int     `json:"parks"`
+	Serial       bool    `json:"serial,omitempty"`
+	// SerialFrom: the adaptive rule finished the block serially from
+	// this transaction (-1: it did not).
+	SerialFrom int              `json:"serial_from"`
+	Hot        []run.HotElement `json:"hot,omitempty"` // at most 3
 }
 
 // Row is what Run measured for one workload.
@@ -237,7 +240,7 @@ func Run(w Workload, opt Options) (Row, error) {
 		if row.SimErr != "" {
 			continue
 		}
-		res, diff, rep, err := run.Simulate(rules, b.Env, b.Txs, b.Pre, run.SimOptions{Cores: c, MaxRuns: popt.MaxRuns, MinTxs: popt.MinTxs, MinBound: popt.MinBound})
+		res, diff, rep, err := run.Simulate(rules, b.Env, b.Txs, b.Pre, run.SimOptions{Cores: c, MaxRuns: popt.MaxRuns, MinTxs: popt.MinTxs, MinBound: popt.MinBound, Adaptive: popt.Adaptive})
 		if SimUnavailable(err) {
 			row.SimErr = err.Error()
 			continue
@@ -252,7 +255,7 @@ func Run(w Workload, opt Options) (Row, error) {
 			return fail("simulate (%d cores): no report", c)
 		}
 		sr := SimRow{Cores: c, Speedup: rep.Speedup, Efficiency: rep.Efficiency, Bound: rep.Bound,
-			Utilisation: rep.Utilisation, Reexecutions: rep.Reexecutions, Parks: rep.Parks, Serial: rep.Serial}
+			Utilisation: rep.Utilisation, Reexecutions: rep.Reexecutions, Parks: rep.Parks, Serial: rep.Serial, SerialFrom: rep.SerialFrom}
 		sr.Hot = rep.Hot[:min(3, len(rep.Hot))]
 		row.Sim = append(row.Sim, sr)
 	}

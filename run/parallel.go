@@ -59,9 +59,24 @@ func DefaultOptions(w int) Options {
 // 4-15 transactions ran at 0.4-0.7x of serial on 2 workers (2026-11-25).
 const DefaultMinTxs = 16
 
-// adaptiveMinReexec is how many re-executions the adaptive rule tolerates
-// before it compares them with the final transactions.
+// adaptiveMinReexec is how many re-executions per two workers the
+// adaptive rule tolerates before it compares them with the final
+// transactions.
 const adaptiveMinReexec = 8
+
+// giveUpSpeculation is the adaptive rule, for both drivers: speculation
+// on workers cores has wasted more than workers/4 runs per final
+// transaction (past adaptiveMinReexec per two workers). On 2 workers that
+// is one re-execution per two final transactions. The allowance grows
+// with the workers because each one that speculates past a dependency
+// adds a run to waste: on a fully dependent block every final transaction
+// costs about workers-1 re-executions, while on a block that still gains
+// from parallelism the waste per final transaction stays far below a
+// quarter of the workers.
+func giveUpSpeculation(reexec, committed, workers int) bool {
+	workers = max(workers, 2)
+	return reexec > adaptiveMinReexec*workers/2 && 4*reexec > committed*workers
+}
 
 // Stats describe what a parallel execution did.
 type Stats struct {
@@ -336,7 +351,7 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 					opt.History.learnNow(store, sc, txs, t.Tx+1, hot)
 					finishMu.Unlock()
 				}
-				if opt.Adaptive && sc.Reexecutions > adaptiveMinReexec && 2*sc.Reexecutions > sc.Committed() && !sc.Finished() {
+				if opt.Adaptive && !sc.Finished() && giveUpSpeculation(sc.Reexecutions, sc.Committed(), opt.Workers) {
 					abandon = true
 				}
 			}

@@ -179,8 +179,9 @@ func TestSimulatedEqualsSerial(t *testing.T) {
 		if rapid.Bool().Draw(t, "history") {
 			hist = NewHistory()
 		}
+		adaptive := rapid.Bool().Draw(t, "adaptive")
 		for _, p := range []int{8, 32, 128} {
-			got, gotDiff, rep, err := Simulate(rules, g.env, g.txs, g.pre, SimOptions{Cores: p, Seed: seed, MaxRuns: 1000, History: hist})
+			got, gotDiff, rep, err := Simulate(rules, g.env, g.txs, g.pre, SimOptions{Cores: p, Seed: seed, MaxRuns: 1000, History: hist, Adaptive: adaptive})
 			if err != nil {
 				t.Fatalf("cores %d seed %d: %v", p, seed, err)
 			}

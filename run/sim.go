@@ -14,6 +14,7 @@ import (
 	"github.com/velarium/velarium/evm"
 	"github.com/velarium/velarium/fork"
 	"github.com/velarium/velarium/mv"
+	"github.com/velarium/velarium/sched"
 	"github.com/velarium/velarium/state"
 )
 
@@ -27,6 +28,10 @@ type SimOptions struct {
 	MinBound float64
 	// History, when set, is the learned layer (see Options.History).
 	History *History
+	// Adaptive: the adaptive rule of the real driver (Options.Adaptive),
+	// scaled to the cores: when speculation keeps failing, the block
+	// finishes serially from the final prefix.
+	Adaptive bool
 	// Seed, when not zero, perturbs each segment's model time by a random
 	// factor in [0.25, 1.75) drawn from this seed: a different (but
 	// reproducible) schedule per seed, for equivalence tests.
@@ -56,6 +61,13 @@ type SimReport struct {
 	Efficiency                float64 // Speedup / Bound
 	Hot                       []HotElement
 	Serial                    bool // ran serially (small block)
+	// SerialFrom is the first transaction the adaptive rule executed
+	// serially, after the speculative prefix (-1: none).
+	SerialFrom int
+	// Exceeded: a transaction exceeded MaxRuns, so the speculative
+	// schedule was thrown away and the block executed serially (Serial is
+	// set too; the time lost is in the makespan).
+	Exceeded bool
 }
 
 // CostModel charges virtual time, in nanoseconds of a reference core.
@@ -235,7 +247,12 @@ func (s *meteredSource) BlockHash(n uint64) (common.Hash, error) {
 // SerialModelTime is the model time of executing txs serially: the
 // baseline of simulated speedups.
 func SerialModelTime(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src state.Source, m *CostModel) (float64, error) {
-	ov := state.NewOverlay(src)
+	return serialModelInto(rules, env, txs, state.NewOverlay(src), nil, m)
+}
+
+// serialModelInto executes txs serially on ov, applying each result to it
+// and putting it in out (when not nil), and returns their model time.
+func serialModelInto(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, ov *state.Overlay, out []*chain.Result, m *CostModel) (float64, error) {
 	mt := &meter{m: m}
 	ms := &meteredSource{src: ov, m: mt}
 	for i, msg := range txs {
@@ -246,6 +263,9 @@ func SerialModelTime(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Messag
 		}
 		if r.Err == nil {
 			ov.Apply(r.Diff)
+		}
+		if out != nil {
+			out[i] = r
 		}
 	}
 	return mt.work, nil
@@ -296,7 +316,7 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		opt.MaxRuns = 64
 	}
 	n := len(txs)
-	rep := &SimReport{Cores: opt.Cores, Txs: n}
+	rep := &SimReport{Cores: opt.Cores, Txs: n, SerialFrom: -1}
 	serialTime, err := SerialModelTime(rules, env, txs, src, m)
 	if err != nil {
 		return nil, nil, nil, err
@@ -348,7 +368,7 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 			// Bounded runs: the block finishes serially; the time spent so
 			// far is lost, and the report says so.
 			res, d, err := Serial(rules, env, txs, src)
-			rep.Serial = true
+			rep.Serial, rep.Exceeded = true, true
 			rep.Makespan = now + serialTime
 			rep.Speedup = serialTime / rep.Makespan
 			rep.Reexecutions, rep.Parks, rep.Runs = sc.Reexecutions, sc.Parks, n+sc.Reexecutions
@@ -428,6 +448,9 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 			}
 			store.SetCommitted(sc.Committed())
 			opt.History.learnNow(store, sc, txs, r.tx+1, store.Hot)
+			if opt.Adaptive && !sc.Finished() && giveUpSpeculation(sc.Reexecutions, sc.Committed(), opt.Cores) {
+				return simSerialFrom(rules, env, txs, src, store, sc, final, results, events, now, busy, m, opt, rep)
+			}
 		}
 	}
 	opt.History.Learn(store)
@@ -441,10 +464,17 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		rep.Speedup = serialTime / now
 		rep.Utilisation = busy / (float64(opt.Cores) * now)
 	}
-	// Critical paths over the final runs (writers always precede readers).
-	fin := make([]float64, n)
-	finTx := make([]float64, n)
-	for i := 0; i < n; i++ {
+	criticalPaths(store, final, n, m, rep)
+	rep.Hot = HotElements(store, 10)
+	return results, diff, rep, nil
+}
+
+// criticalPaths fills rep's total work, critical paths, bound and
+// efficiency from the final runs of the first k transactions.
+func criticalPaths(store *mv.Store, final []*simRun, k int, m *CostModel, rep *SimReport) {
+	fin := make([]float64, k)
+	finTx := make([]float64, k)
+	for i := 0; i < k; i++ {
 		r := final[i]
 		// The setup (validation, buying gas, frames) follows the first
 		// read, the sender's account: it counts as work after the reads.
@@ -465,11 +495,47 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		rep.TxCriticalPath = max(rep.TxCriticalPath, finTx[i])
 	}
 	if rep.CriticalPath > 0 {
-		rep.Bound = min(float64(opt.Cores), rep.TotalWork/rep.CriticalPath)
+		rep.Bound = min(float64(rep.Cores), rep.TotalWork/rep.CriticalPath)
 		rep.Efficiency = rep.Speedup / rep.Bound
 	}
+}
+
+// simSerialFrom is the adaptive rule's way out on the simulator: the
+// runs in flight are let finish (their time is lost, as on real workers,
+// which finish their current segment before they stop), then the block
+// finishes serially from the final prefix on one core. The critical path
+// counts the serial tail as one chain after the prefix's: its
+// dependencies were not observed, and the rule judged them dependent.
+func simSerialFrom(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src state.Source, store *mv.Store, sc *sched.Sched, final []*simRun, results []*chain.Result,
+	events eventHeap, now, busy float64, m *CostModel, opt SimOptions, rep *SimReport) ([]*chain.Result, state.Diff, *SimReport, error) {
+	for _, ev := range events {
+		now = max(now, ev.at)
+	}
+	k := sc.Committed()
+	prefix, err := store.DiffAt(k)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ov := state.NewOverlay(src)
+	ov.Apply(prefix)
+	tail, err := serialModelInto(rules, env, txs[k:], ov, results[k:], m)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("serial continuation from transaction %d: %w", k, err)
+	}
+	opt.History.Learn(store)
+	rep.SerialFrom = k
+	rep.Makespan = now + tail
+	rep.Reexecutions, rep.Parks, rep.Runs = sc.Reexecutions, sc.Parks, len(txs)+sc.Reexecutions
+	rep.Speedup = rep.SerialTime / rep.Makespan
+	rep.Utilisation = (busy + tail) / (float64(opt.Cores) * rep.Makespan)
+	criticalPaths(store, final, k, m, rep)
+	rep.TotalWork += tail
+	rep.CriticalPath += tail
+	rep.TxCriticalPath += tail
+	rep.Bound = min(float64(opt.Cores), rep.TotalWork/rep.CriticalPath)
+	rep.Efficiency = rep.Speedup / rep.Bound
 	rep.Hot = HotElements(store, 10)
-	return results, diff, rep, nil
+	return results, ov.Diff(), rep, nil
 }
 
 // HotElements returns the n elements with the most conflicts.

@@ -213,6 +213,10 @@ func printDemoTable(w io.Writer, rows []demo.Row, workers int, cores []int) {
 				cols = append(cols, fmt.Sprintf("%.1fx (serial)", s.Speedup))
 				continue
 			}
+			if s.SerialFrom >= 0 {
+				cols = append(cols, fmt.Sprintf("%.1fx (%.0f%%, adaptive)", s.Speedup, 100*s.Efficiency))
+				continue
+			}
 			cols = append(cols, fmt.Sprintf("%.1fx (%.0f%%)", s.Speedup, 100*s.Efficiency))
 		}
 		fmt.Fprintln(tw, strings.Join(cols, "\t")+"\t")

@@ -169,7 +169,7 @@ func runReplay(args []string) int {
 		results = append(results, rr)
 		for i, p := range simCores {
 			var rep *prun.SimReport
-			sr := replay.RunPevmWith(pb, prun.SimExecutor(prun.SimOptions{Cores: p, MinTxs: 2, MinBound: prun.DefaultMinBound, History: simHist[i]}, &rep))
+			sr := replay.RunPevmWith(pb, prun.SimExecutor(prun.SimOptions{Cores: p, MinTxs: 2, MinBound: prun.DefaultMinBound, History: simHist[i], Adaptive: true}, &rep))
 			if !sr.Pass {
 				r.Pass = false
 				r.Diffs = append(r.Diffs, fmt.Sprintf("simulated %d cores: %s", p, sr.Summary()))
@@ -196,7 +196,7 @@ func runReplay(args []string) int {
 		for _, rep := range rr.Sim {
 			fmt.Fprintf(stdout, "%9s sim %3d cores: speedup %6.2fx  efficiency %5.1f%%  utilisation %5.1f%%  re-exec %4d  waits %4d  critical path %5.1f%% (tx-level %5.1f%%) of work%s\n",
 				"", rep.Cores, rep.Speedup, 100*rep.Efficiency, 100*rep.Utilisation, rep.Reexecutions, rep.Parks,
-				pct(rep.CriticalPath, rep.TotalWork), pct(rep.TxCriticalPath, rep.TotalWork), hottest(rep))
+				pct(rep.CriticalPath, rep.TotalWork), pct(rep.TxCriticalPath, rep.TotalWork), simFallback(rep)+hottest(rep))
 		}
 		stdout.Flush()
 	}
@@ -266,6 +266,17 @@ func pct(a, b float64) float64 {
 		return 0
 	}
 	return 100 * a / b
+}
+
+// simFallback says when the simulated schedule ended serially.
+func simFallback(r *prun.SimReport) string {
+	switch {
+	case r.Exceeded:
+		return "  fallback: a transaction exceeded its runs, the block re-ran serially"
+	case r.SerialFrom >= 0:
+		return fmt.Sprintf("  adaptive: serial from transaction %d", r.SerialFrom)
+	}
+	return ""
 }
 
 func hottest(r *prun.SimReport) string {
