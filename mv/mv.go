@@ -22,7 +22,7 @@
 package mv
 
 import (
-	"bytes"
+	"encoding/binary"
 	"slices"
 	"sort"
 	"sync"
@@ -103,6 +103,9 @@ type element struct {
 	// reading an account's elements takes one look-up, and the diff
 	// reaches every account from its Account element).
 	bal, cleared *element
+	// fin is the stamp of the last Finish that wrote the element (see
+	// Store.stamp).
+	fin uint32
 	// Most elements have one version and a reader or two: their first
 	// ones live here, without allocations of their own.
 	vbuf [1]version
@@ -149,18 +152,19 @@ type Store struct {
 
 	// Written by the serialised writing calls (Finish, Predict).
 
-	// written[tx] lists the keys tx wrote in its last finished run (or
+	// written[tx] lists the elements tx wrote in its last finished run (or
 	// predicted).
-	written [][]Key
+	written [][]*element
 	// Hot lists the elements whose change invalidated readers in the last
 	// call of Finish (for the learned layer of scheduling).
 	Hot []Key
 	// Scratch of Finish: its result, and marks[r] == stamp when r is in it.
-	out    []int
-	marks  []uint32
-	stamp  uint32
-	keyBuf []Key            // backs the first keysPerTx entries of each written list
-	rescan []common.Address // accounts whose reset Finish changed
+	out     []int
+	marks   []uint32
+	stamp   uint32
+	elemBuf []*element       // backs the first keysPerTx entries of each written list
+	wrote   []*element       // scratch of Finish: the elements it wrote
+	rescan  []common.Address // accounts whose reset Finish changed
 
 	codesMu sync.RWMutex
 	codes   map[common.Hash][]byte
@@ -196,13 +200,13 @@ func New(base state.Source, n int) *Store {
 	s.written = resize(s.written, n)
 	s.marks = resize(s.marks, n)
 	s.stamp = 0
-	// Each transaction's list of written keys starts in one shared array
-	// (not cleared: the lists start empty).
-	if cap(s.keyBuf) < keysPerTx*n {
-		s.keyBuf = make([]Key, keysPerTx*n)
+	// Each transaction's list of written elements starts in one shared
+	// array (not cleared: the lists start empty).
+	if cap(s.elemBuf) < keysPerTx*n {
+		s.elemBuf = make([]*element, keysPerTx*n)
 	}
 	for i := range s.written {
-		s.written[i] = s.keyBuf[i*keysPerTx : i*keysPerTx : (i+1)*keysPerTx]
+		s.written[i] = s.elemBuf[i*keysPerTx : i*keysPerTx : (i+1)*keysPerTx]
 	}
 	// A transaction touches a handful of elements; sizing the maps for
 	// that up front spares their growth.
@@ -378,7 +382,7 @@ func (sh *shard) newElem(k Key) *element {
 	e.key, e.base, e.haveBase = k, Value{}, false
 	e.versions = e.vbuf[:0]
 	e.readers = e.rbuf[:0]
-	e.bal, e.cleared = nil, nil
+	e.bal, e.cleared, e.fin = nil, nil, 0
 	sh.elems[k] = e
 	return e
 }
@@ -565,8 +569,8 @@ func (s *Store) IsPending(tx int) bool { return s.isPending(tx) }
 // Finish records the writes of tx's finished run (replacing those of its
 // previous run) and returns, ascending, the transactions above tx whose
 // registered reads no longer hold (the one rule). Serialised with the other
-// writing calls; reads may run concurrently. Finish sorts writes in place
-// and keeps none of it; the returned slice is valid until the next Finish.
+// writing calls; reads may run concurrently. Finish keeps nothing of
+// writes; the returned slice is valid until the next Finish.
 func (s *Store) Finish(tx int, writes []KeyWrite, codes map[common.Hash][]byte) []int {
 	if len(codes) > 0 {
 		s.codesMu.Lock()
@@ -579,62 +583,34 @@ func (s *Store) Finish(tx int, writes []KeyWrite, codes map[common.Hash][]byte) 
 		s.codesMu.Unlock()
 	}
 	s.pending[tx].Store(false)
-	// Elements in a fixed order, so that conflict attribution is
-	// deterministic for deterministic drivers.
-	slices.SortFunc(writes, func(a, b KeyWrite) int { return keyCompare(&a.Key, &b.Key) })
 	s.Hot = s.Hot[:0]
 	s.out = s.out[:0]
 	s.stamp++
 	committed := int(s.committed.Load())
+	// Elements in a fixed order, so that conflict attribution (a reader
+	// invalidated by two elements counts for the first) is deterministic
+	// for deterministic drivers. Storage resets sort last: a slot checked
+	// before its account's reset changes sees the old reset, and
+	// rescanSlots re-checks every slot of the account afterwards.
+	sortWrites(writes)
+	s.wrote = s.wrote[:0]
+	for i := range writes {
+		s.finishWrite(tx, &writes[i].Key, &writes[i].Write, committed)
+	}
+	// Elements of tx's previous run that this one did not write.
 	old := s.written[tx]
-	for j := range old {
-		k := &old[j]
-		if _, found := slices.BinarySearchFunc(writes, k, func(w KeyWrite, k *Key) int { return keyCompare(&w.Key, k) }); found {
+	for _, e := range old {
+		if e.fin == s.stamp {
 			continue
 		}
-		sh, ash := s.lockKey(*k)
-		e := sh.elems[*k]
+		sh, ash := s.lockKey(e.key)
 		if i := e.below(tx + 1); i >= 0 && e.versions[i].tx == tx {
 			s.removeVersion(e, i)
 			s.check(sh, ash, e, tx, committed)
 		}
 		s.unlockKey(sh, ash)
 	}
-	keys := old[:0] // old is not needed any more
-	for i := range writes {
-		k, w := &writes[i].Key, &writes[i].Write
-		sh, ash := s.lockKey(*k)
-		e := sh.elem(*k)
-		i := e.below(tx + 1)
-		mine := i >= 0 && e.versions[i].tx == tx
-		// A write of the value already below tx is no write at all: tx read
-		// this element before writing it (every write follows a read of the
-		// same element in the EVM), so if a lower transaction changes it, tx
-		// itself is invalidated. Dropping it keeps readers above tx from
-		// depending on tx, and spares a scan of its readers.
-		if !w.Credit {
-			if below, blk, err := s.valueAt(ash, e, tx); err == nil && blk < 0 && below == w.Val {
-				if mine {
-					s.removeVersion(e, i)
-					s.check(sh, ash, e, tx, committed)
-				}
-				s.unlockKey(sh, ash)
-				continue
-			}
-		}
-		keys = append(keys, *k)
-		switch {
-		case mine && e.versions[i].w == *w:
-		case mine:
-			e.versions[i].w = *w
-			s.check(sh, ash, e, tx, committed)
-		default:
-			s.insertVersion(e, i+1, version{tx: tx, w: *w})
-			s.check(sh, ash, e, tx, committed)
-		}
-		s.unlockKey(sh, ash)
-	}
-	s.written[tx] = keys
+	s.written[tx] = append(old[:0], s.wrote...)
 	// A storage reset recorded, changed or removed changes what readers of
 	// the account's slots above tx should see.
 	for _, a := range s.rescan {
@@ -643,6 +619,74 @@ func (s *Store) Finish(tx int, writes []KeyWrite, codes map[common.Hash][]byte) 
 	s.rescan = s.rescan[:0]
 	slices.Sort(s.out)
 	return s.out
+}
+
+// sortWrites sorts a transaction's writes (a handful) by key: insertion
+// sort with a word-wise comparison, cheaper at this size than the
+// generic sort with byte-wise comparisons.
+func sortWrites(w []KeyWrite) {
+	for i := 1; i < len(w); i++ {
+		for j := i; j > 0 && keyLess(&w[j].Key, &w[j-1].Key); j-- {
+			w[j], w[j-1] = w[j-1], w[j]
+		}
+	}
+}
+
+// keyLess orders keys by kind, then address, then slot (big-endian, so
+// as bytes compare).
+func keyLess(a, b *Key) bool {
+	if a.Kind != b.Kind {
+		return a.Kind < b.Kind
+	}
+	be := binary.BigEndian
+	for i := 0; i < 16; i += 8 {
+		if x, y := be.Uint64(a.Addr[i:]), be.Uint64(b.Addr[i:]); x != y {
+			return x < y
+		}
+	}
+	if x, y := be.Uint32(a.Addr[16:]), be.Uint32(b.Addr[16:]); x != y {
+		return x < y
+	}
+	for i := 0; i < 32; i += 8 {
+		if x, y := be.Uint64(a.Slot[i:]), be.Uint64(b.Slot[i:]); x != y {
+			return x < y
+		}
+	}
+	return false
+}
+
+// finishWrite records tx's write w of element k (for Finish).
+func (s *Store) finishWrite(tx int, k *Key, w *Write, committed int) {
+	sh, ash := s.lockKey(*k)
+	defer s.unlockKey(sh, ash)
+	e := sh.elem(*k)
+	e.fin = s.stamp
+	i := e.below(tx + 1)
+	mine := i >= 0 && e.versions[i].tx == tx
+	// A write of the value already below tx is no write at all: tx read
+	// this element before writing it (every write follows a read of the
+	// same element in the EVM), so if a lower transaction changes it, tx
+	// itself is invalidated. Dropping it keeps readers above tx from
+	// depending on tx, and spares a scan of its readers.
+	if !w.Credit {
+		if below, blk, err := s.valueAt(ash, e, tx); err == nil && blk < 0 && below == w.Val {
+			if mine {
+				s.removeVersion(e, i)
+				s.check(sh, ash, e, tx, committed)
+			}
+			return
+		}
+	}
+	s.wrote = append(s.wrote, e)
+	switch {
+	case mine && e.versions[i].w == *w:
+	case mine:
+		e.versions[i].w = *w
+		s.check(sh, ash, e, tx, committed)
+	default:
+		s.insertVersion(e, i+1, version{tx: tx, w: *w})
+		s.check(sh, ash, e, tx, committed)
+	}
 }
 
 // insertVersion puts v at index i of e's versions.
@@ -763,16 +807,6 @@ func (k Key) String() string {
 	}
 }
 
-func keyCompare(a, b *Key) int {
-	if a.Kind != b.Kind {
-		return int(a.Kind) - int(b.Kind)
-	}
-	if c := bytes.Compare(a.Addr[:], b.Addr[:]); c != 0 {
-		return c
-	}
-	return bytes.Compare(a.Slot[:], b.Slot[:])
-}
-
 // Predict declares that tx will write keys (known structure: a sender's
 // nonce and balance; learned: a contract's hot slots). Until tx finishes,
 // readers above it wait instead of speculating on older values. (A
@@ -786,7 +820,7 @@ func (s *Store) Predict(tx int, keys ...Key) {
 		i := e.below(tx + 1)
 		if i < 0 || e.versions[i].tx != tx {
 			s.insertVersion(e, i+1, version{tx: tx})
-			s.written[tx] = append(s.written[tx], k)
+			s.written[tx] = append(s.written[tx], e)
 		}
 		sh.mu.Unlock()
 	}
