@@ -2,6 +2,7 @@ package chain
 
 import (
 	"math/big"
+	"sync"
 	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -175,8 +176,13 @@ type Exec struct {
 
 // NewExec prepares msg for execution over src.
 func NewExec(rules *fork.Rules, env *BlockEnv, msg *Message, src state.Source, cfg Config) *Exec {
-	return &Exec{rules: rules, env: env, msg: msg, cfg: cfg, st: evm.NewState(src)}
+	x := execPool.Get().(*Exec)
+	*x = Exec{rules: rules, env: env, msg: msg, cfg: cfg, st: evm.NewState(src)}
+	return x
 }
+
+// execPool keeps released Execs: one per transaction run otherwise.
+var execPool = sync.Pool{New: func() any { return new(Exec) }}
 
 // EachChange calls fn for every account the finished transaction changed,
 // as its Diff would hold it (see evm.State.EachChange: fn must not keep
@@ -185,8 +191,9 @@ func (x *Exec) EachChange(fn func(common.Address, *state.AccountDiff)) {
 	x.st.EachChange(x.rules.EIP158, fn)
 }
 
-// Release gives the transaction's EVM and state back for reuse by later
-// transactions. The result stays valid; x must not be used afterwards.
+// Release gives the transaction's Exec, EVM and state back for reuse by
+// later transactions. The result stays valid; x must not be used
+// afterwards (a later NewExec may return the same pointer).
 func (x *Exec) Release() {
 	if x.vm != nil {
 		x.vm.Release()
@@ -196,6 +203,8 @@ func (x *Exec) Release() {
 		x.st.Release()
 		x.st = nil
 	}
+	*x = Exec{}
+	execPool.Put(x)
 }
 
 // State returns the transaction's journaled state.

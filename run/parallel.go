@@ -304,7 +304,9 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 				invalidate(inval)
 			}
 			if err == nil {
-				if execs[t.Tx] == x {
+				// x is released (and may be reused by another run already):
+				// the view, never reused, tells whether this run is stored.
+				if views[t.Tx] == v {
 					execs[t.Tx], views[t.Tx] = nil, nil
 				}
 			} else if fresh && sc.Current(t.Tx, t.Inc) {
