@@ -220,7 +220,11 @@ func (s *Store) DiffPart(k, part, parts int) *DiffPart {
 				if e.below(k) < 0 {
 					continue
 				}
-				v, _, err := s.valueAt(s.shard(e.key.Addr), e, k)
+				var ash *shard // no reset in the batch: no reset element to consult
+				if s.nCleared.Load() > 0 {
+					ash = s.shard(e.key.Addr)
+				}
+				v, _, err := s.valueAt(ash, e, k)
 				if err != nil {
 					out.err = err
 					return out
