@@ -459,9 +459,26 @@ func (e *element) below(tx int) int {
 	if n == 0 || e.versions[n-1].tx < tx {
 		return n - 1 // the common case: tx is above every version
 	}
-	i := sort.Search(n-1, func(i int) bool { return e.versions[i].tx >= tx })
+	// Next most common: tx is among the last few versions (a hot
+	// element such as the coinbase, whose writers finish nearly in
+	// order). The tail is in cache; a binary search over a long list
+	// is not.
+	lo := max(0, n-1-belowScan)
+	for i := n - 2; i >= lo; i-- {
+		if e.versions[i].tx < tx {
+			return i
+		}
+	}
+	if lo == 0 {
+		return -1
+	}
+	i := sort.Search(lo, func(i int) bool { return e.versions[i].tx >= tx })
 	return i - 1
 }
+
+// belowScan is how many versions below the last one below scans before
+// it searches.
+const belowScan = 8
 
 // valueAt computes what tx should see of e (the caller holds e's shard
 // lock). blocker >= 0 names a pending writer the value depends on. A slot's

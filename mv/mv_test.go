@@ -168,3 +168,27 @@ func TestKeyOrder(t *testing.T) {
 		}
 	})
 }
+
+// TestBelow: element.below finds the highest version under tx, on short
+// and long version lists (its scan of the tail and its search).
+func TestBelow(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.IntRange(0, 40).Draw(t, "n")
+		var e element
+		tx := 0
+		for i := 0; i < n; i++ {
+			tx += rapid.IntRange(1, 3).Draw(t, "gap")
+			e.versions = append(e.versions, version{tx: tx})
+		}
+		q := rapid.IntRange(0, tx+2).Draw(t, "query")
+		want := -1
+		for i, v := range e.versions {
+			if v.tx < q {
+				want = i
+			}
+		}
+		if got := e.below(q); got != want {
+			t.Fatalf("below(%d) = %d, want %d (versions %v)", q, got, want, e.versions)
+		}
+	})
+}
