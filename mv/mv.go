@@ -12,10 +12,13 @@
 //
 // The package is a deterministic data structure: no goroutines, clocks or
 // randomness. Concurrency contract: reads (Read, ReadAccount, ReadSlot,
-// ObserveBalance, Code) may run from many goroutines at once and with one
-// writer; the writing calls (Finish, Predict) must be serialised by the
-// caller; the flags (MarkPending, Begin, SetCommitted, Current) are atomic
-// and may be called at any time; the reporting calls (Diff, DiffAt,
+// ObserveBalance, Code) may run from many goroutines at once and with the
+// writing calls; FinishWith calls for different transactions may run
+// concurrently (each with its own FinishBuf), as may Predict for a
+// transaction that has not started, while the calls for one transaction
+// are serialised by the caller (Finish, on the store's own buffers, one
+// at a time); the flags (MarkPending, Begin, SetCommitted, Current) are
+// atomic and may be called at any time; the reporting calls (Diff, DiffAt,
 // Sources, Conflicts) must run alone. Elements are guarded per shard (an
 // account's own elements share one; its slots are spread by slot), which
 // is all the one rule needs: its check is local to the element.
@@ -103,9 +106,6 @@ type element struct {
 	// reading an account's elements takes one look-up, and the diff
 	// reaches every account from its Account element).
 	bal, cleared *element
-	// fin is the stamp of the last Finish that wrote the element (see
-	// Store.stamp).
-	fin uint32
 	// Most elements have one version and a reader or two: their first
 	// ones live here, without allocations of their own.
 	vbuf [1]version
@@ -150,21 +150,16 @@ type Store struct {
 
 	_ [64]byte
 
-	// Written by the serialised writing calls (Finish, Predict).
+	// Written by the writing calls (Finish, Predict).
 
 	// written[tx] lists the elements tx wrote in its last finished run (or
-	// predicted).
+	// predicted); only calls for tx touch it.
 	written [][]*element
 	// Hot lists the elements whose change invalidated readers in the last
 	// call of Finish (for the learned layer of scheduling).
-	Hot []Key
-	// Scratch of Finish: its result, and marks[r] == stamp when r is in it.
-	out     []int
-	marks   []uint32
-	stamp   uint32
-	elemBuf []*element       // backs the first keysPerTx entries of each written list
-	wrote   []*element       // scratch of Finish: the elements it wrote
-	rescan  []common.Address // accounts whose reset Finish changed
+	Hot     []Key
+	fb      FinishBuf  // Finish's buffers
+	elemBuf []*element // backs the first keysPerTx entries of each written list
 
 	codesMu sync.RWMutex
 	codes   map[common.Hash][]byte
@@ -198,8 +193,6 @@ func New(base state.Source, n int) *Store {
 	s.inc = resize(s.inc, n)
 	s.pending = resize(s.pending, n)
 	s.written = resize(s.written, n)
-	s.marks = resize(s.marks, n)
-	s.stamp = 0
 	// Each transaction's list of written elements starts in one shared
 	// array (not cleared: the lists start empty).
 	if cap(s.elemBuf) < keysPerTx*n {
@@ -255,7 +248,8 @@ func (s *Store) Release() {
 	clear(s.codes)
 	clear(s.written)
 	s.base = nil
-	s.Hot, s.out, s.rescan = s.Hot[:0], s.out[:0], s.rescan[:0]
+	s.Hot = s.Hot[:0]
+	s.fb.reset()
 	s.committed.Store(0)
 	s.nCleared.Store(0)
 	s.nCodes.Store(0)
@@ -382,7 +376,7 @@ func (sh *shard) newElem(k Key) *element {
 	e.key, e.base, e.haveBase = k, Value{}, false
 	e.versions = e.vbuf[:0]
 	e.readers = e.rbuf[:0]
-	e.bal, e.cleared, e.fin = nil, nil, 0
+	e.bal, e.cleared = nil, nil
 	sh.elems[k] = e
 	return e
 }
@@ -585,10 +579,39 @@ func (s *Store) IsPending(tx int) bool { return s.isPending(tx) }
 
 // Finish records the writes of tx's finished run (replacing those of its
 // previous run) and returns, ascending, the transactions above tx whose
-// registered reads no longer hold (the one rule). Serialised with the other
-// writing calls; reads may run concurrently. Finish keeps nothing of
-// writes; the returned slice is valid until the next Finish.
+// registered reads no longer hold (the one rule); Hot then lists the
+// elements that invalidated them. It is FinishWith on the store's own
+// buffers, for drivers that make one writing call at a time: the returned
+// slice is valid until the next Finish.
 func (s *Store) Finish(tx int, writes []KeyWrite, codes map[common.Hash][]byte) []int {
+	out := s.FinishWith(&s.fb, tx, writes, codes)
+	s.Hot = s.fb.Hot
+	return out
+}
+
+// FinishBuf holds the buffers of one caller of FinishWith, reused call
+// after call: each worker of a driver keeps its own.
+type FinishBuf struct {
+	out    []int            // the result
+	Hot    []Key            // elements whose change invalidated readers
+	wrote  []*element       // elements this call wrote
+	rescan []common.Address // accounts whose storage reset this call changed
+	resets []common.Address // accounts whose storage this transaction resets
+}
+
+func (b *FinishBuf) reset() {
+	b.out, b.Hot, b.wrote, b.rescan, b.resets = b.out[:0], b.Hot[:0], b.wrote[:0], b.rescan[:0], b.resets[:0]
+}
+
+// FinishWith is Finish on the caller's buffers b: the returned slice and
+// b.Hot are valid until b's next use. Calls for different transactions
+// may run concurrently with each other, with reads and with Predict for
+// transactions that have not started; calls for one transaction must be
+// serialised by the caller. Each element is changed and its readers
+// checked under the element's lock, which is all the one rule needs; a
+// reader may then be reported by two concurrent calls (invalidating it
+// twice only costs a run). FinishWith keeps nothing of writes.
+func (s *Store) FinishWith(b *FinishBuf, tx int, writes []KeyWrite, codes map[common.Hash][]byte) []int {
 	if len(codes) > 0 {
 		s.codesMu.Lock()
 		for h, c := range codes {
@@ -600,9 +623,7 @@ func (s *Store) Finish(tx int, writes []KeyWrite, codes map[common.Hash][]byte) 
 		s.codesMu.Unlock()
 	}
 	s.pending[tx].Store(false)
-	s.Hot = s.Hot[:0]
-	s.out = s.out[:0]
-	s.stamp++
+	b.reset()
 	committed := int(s.committed.Load())
 	// Elements in a fixed order, so that conflict attribution (a reader
 	// invalidated by two elements counts for the first) is deterministic
@@ -610,32 +631,33 @@ func (s *Store) Finish(tx int, writes []KeyWrite, codes map[common.Hash][]byte) 
 	// before its account's reset changes sees the old reset, and
 	// rescanSlots re-checks every slot of the account afterwards.
 	sortWrites(writes)
-	s.wrote = s.wrote[:0]
+	for i := len(writes) - 1; i >= 0 && writes[i].Key.Kind == Cleared; i-- {
+		b.resets = append(b.resets, writes[i].Key.Addr)
+	}
 	for i := range writes {
-		s.finishWrite(tx, &writes[i].Key, &writes[i].Write, committed)
+		s.finishWrite(b, tx, &writes[i].Key, &writes[i].Write, committed)
 	}
 	// Elements of tx's previous run that this one did not write.
 	old := s.written[tx]
 	for _, e := range old {
-		if e.fin == s.stamp {
+		if slices.Contains(b.wrote, e) {
 			continue
 		}
 		sh, ash := s.lockKey(e.key)
 		if i := e.below(tx + 1); i >= 0 && e.versions[i].tx == tx {
 			s.removeVersion(e, i)
-			s.check(sh, ash, e, tx, committed)
+			s.check(b, sh, ash, e, tx, committed)
 		}
 		s.unlockKey(sh, ash)
 	}
-	s.written[tx] = append(old[:0], s.wrote...)
+	s.written[tx] = append(old[:0], b.wrote...)
 	// A storage reset recorded, changed or removed changes what readers of
 	// the account's slots above tx should see.
-	for _, a := range s.rescan {
-		s.rescanSlots(a, tx, committed)
+	for _, a := range b.rescan {
+		s.rescanSlots(b, a, tx, committed)
 	}
-	s.rescan = s.rescan[:0]
-	slices.Sort(s.out)
-	return s.out
+	slices.Sort(b.out)
+	return b.out
 }
 
 // sortWrites sorts a transaction's writes (a handful) by key: insertion
@@ -673,37 +695,41 @@ func keyLess(a, b *Key) bool {
 }
 
 // finishWrite records tx's write w of element k (for Finish).
-func (s *Store) finishWrite(tx int, k *Key, w *Write, committed int) {
+func (s *Store) finishWrite(b *FinishBuf, tx int, k *Key, w *Write, committed int) {
 	sh, ash := s.lockKey(*k)
 	defer s.unlockKey(sh, ash)
 	e := sh.elem(*k)
-	e.fin = s.stamp
 	i := e.below(tx + 1)
 	mine := i >= 0 && e.versions[i].tx == tx
 	// A write of the value already below tx is no write at all: tx read
 	// this element before writing it (every write follows a read of the
 	// same element in the EVM), so if a lower transaction changes it, tx
 	// itself is invalidated. Dropping it keeps readers above tx from
-	// depending on tx, and spares a scan of its readers.
-	if !w.Credit {
+	// depending on tx, and spares a scan of its readers. Not so for a slot
+	// of an account whose storage tx resets: above tx the reset would hide
+	// the value below, so the write must stand.
+	if !w.Credit && !(k.Kind == Slot && slices.Contains(b.resets, k.Addr)) {
 		if below, blk, err := s.valueAt(ash, e, tx); err == nil && blk < 0 && below == w.Val {
 			if mine {
 				s.removeVersion(e, i)
-				s.check(sh, ash, e, tx, committed)
+				s.check(b, sh, ash, e, tx, committed)
 			}
 			return
 		}
 	}
-	s.wrote = append(s.wrote, e)
-	switch {
-	case mine && e.versions[i].w == *w:
-	case mine:
+	b.wrote = append(b.wrote, e)
+	if mine {
 		e.versions[i].w = *w
-		s.check(sh, ash, e, tx, committed)
-	default:
+	} else {
 		s.insertVersion(e, i+1, version{tx: tx, w: *w})
-		s.check(sh, ash, e, tx, committed)
 	}
+	// Checked even when tx's previous run wrote the same value: that
+	// run's Finish found the readers it invalidated, but it may have been
+	// stale, and a driver applies a stale run's findings late or not at
+	// all (a reader may even be final by then). Each Finish reports every
+	// reader its writes invalidate, so that accepting this run's result
+	// with its own findings suffices.
+	s.check(b, sh, ash, e, tx, committed)
 }
 
 // insertVersion puts v at index i of e's versions.
@@ -728,13 +754,13 @@ func (s *Store) removeVersion(e *element, i int) {
 // its storage reset. Slot readers do not register on the reset element
 // (see lockKey), so its change is checked as a change of each slot: every
 // shard is visited under its lock and the account's.
-func (s *Store) rescanSlots(addr common.Address, tx, committed int) {
+func (s *Store) rescanSlots(b *FinishBuf, addr common.Address, tx, committed int) {
 	j := shardOf(addr)
 	for i := range s.shards {
 		sh, ash := s.lockPair(i, j)
 		for k, e := range sh.elems {
 			if k.Kind == Slot && k.Addr == addr {
-				s.check(sh, ash, e, tx, committed)
+				s.check(b, sh, ash, e, tx, committed)
 			}
 		}
 		s.unlockKey(sh, ash)
@@ -745,12 +771,12 @@ func (s *Store) rescanSlots(addr common.Address, tx, committed int) {
 // (the caller holds e's lock). Only readers between tx and the next full
 // write above it can have changed; readers already final can never be
 // invalidated again and are dropped, as are reads of stale incarnations.
-func (s *Store) check(sh, ash *shard, e *element, tx, committed int) {
+func (s *Store) check(b *FinishBuf, sh, ash *shard, e *element, tx, committed int) {
 	if e.key.Kind == Cleared {
 		// Nobody registers here: the account's slots are re-checked
 		// (rescanSlots) once Finish has released this lock.
-		if !slices.Contains(s.rescan, e.key.Addr) {
-			s.rescan = append(s.rescan, e.key.Addr)
+		if !slices.Contains(b.rescan, e.key.Addr) {
+			b.rescan = append(b.rescan, e.key.Addr)
 		}
 		return
 	}
@@ -768,16 +794,15 @@ func (s *Store) check(sh, ash *shard, e *element, tx, committed int) {
 		}
 		rs = append(rs, rd)
 		r := rd.tx
-		if r <= tx || r > limit || s.marks[r] == s.stamp {
+		if r <= tx || r > limit || slices.Contains(b.out, r) {
 			continue
 		}
 		now, blk, err := s.valueAt(ash, e, r)
 		if err != nil || blk >= 0 || now != rd.v {
-			s.marks[r] = s.stamp
-			s.out = append(s.out, r)
+			b.out = append(b.out, r)
 			sh.conflict(e.key).Invalidations++
-			if n := len(s.Hot); n == 0 || s.Hot[n-1] != e.key {
-				s.Hot = append(s.Hot, e.key)
+			if n := len(b.Hot); n == 0 || b.Hot[n-1] != e.key {
+				b.Hot = append(b.Hot, e.key)
 			}
 		}
 	}

@@ -192,3 +192,34 @@ func TestBelow(t *testing.T) {
 		}
 	})
 }
+
+// TestResetThenSameValue: a transaction that resets an account's storage
+// (re-creates a contract) and writes a slot with the value the slot held
+// before keeps that write: above it the reset hides the old value, so the
+// write is not "the value already there" (found by
+// TestResetsParallelEqualsSerial with -rapid.checks=3000: the write was
+// dropped and later readers saw 0).
+func TestResetThenSameValue(t *testing.T) {
+	base := state.NewMem()
+	base.SetAccount(acct, state.Account{Nonce: 1})
+	k := slotKey(9)
+	seven := common.BigToHash(uint256.NewInt(7).ToBig())
+	base.SetStorage(acct, k.Slot, seven)
+	s := New(base, 4)
+	if v, blk, err := s.Read(0, k); err != nil || blk >= 0 || v.Word != seven {
+		t.Fatalf("tx 0 read %x (blk %d, err %v)", v.Word, blk, err)
+	}
+	// Written in the order a transaction reports them (slot, then reset);
+	// Finish sorts them anyway.
+	s.Finish(0, []KeyWrite{
+		{k, Write{Val: Value{Word: seven}}},
+		{Key{Kind: Cleared, Addr: acct}, Write{Val: Value{Nonce: 1}}},
+	}, nil)
+	if v, blk, err := s.Read(1, k); err != nil || blk >= 0 || v.Word != seven {
+		t.Fatalf("above the re-creation the slot reads %x (blk %d, err %v), want 7", v.Word, blk, err)
+	}
+	// Another slot, not written by the re-creation, is gone.
+	if v, _, _ := s.Read(1, slotKey(8)); v.Word != (common.Hash{}) {
+		t.Fatalf("unwritten slot reads %x after the reset, want 0", v.Word)
+	}
+}

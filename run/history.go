@@ -89,8 +89,11 @@ func (h *History) predictAll(store *mv.Store, txs []*chain.Message) {
 // learnNow applies the conflicts just met (hot: store.Hot after a Finish)
 // to the transactions of this batch that have not started yet: those
 // calling the same contract are predicted to write the hot element. The
-// caller serialises it with the store's writing calls.
-func (h *History) learnNow(store *mv.Store, sc *sched.Sched, txs []*chain.Message, from int, hot []mv.Key) {
+// caller serialises its calls. finishing, when not nil, holds the locks
+// that serialise each transaction's writing calls: a transaction whose
+// new incarnation has not started may still be recording the writes of
+// its stale run.
+func (h *History) learnNow(store *mv.Store, sc *sched.Sched, txs []*chain.Message, from int, hot []mv.Key, finishing []spinLock) {
 	if h == nil || len(hot) == 0 {
 		return
 	}
@@ -103,7 +106,13 @@ func (h *History) learnNow(store *mv.Store, sc *sched.Sched, txs []*chain.Messag
 		h.mu.Unlock()
 		for j := from; j < len(txs); j++ {
 			if m := txs[j]; m.To != nil && *m.To == k.Addr && sc.Fresh(j) {
+				if finishing != nil {
+					finishing[j].Lock()
+				}
 				store.Predict(j, k)
+				if finishing != nil {
+					finishing[j].Unlock()
+				}
 			}
 		}
 	}

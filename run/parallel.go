@@ -219,10 +219,30 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	results := make([]*chain.Result, n)
 	execs := make([]*chain.Exec, n)
 	views := make([]*view, n)
-	// mu guards the scheduler and the tables here; finishMu serialises the
-	// store's writing calls (Finish, Predict) without holding up the
-	// scheduler: a worker records its writes while the others take tasks.
-	var mu, finishMu spinLock
+	// mu guards the scheduler and the tables here. The store's writing
+	// calls run outside it: a worker records its writes (FinishWith) while
+	// the others take tasks or record theirs; finishing[tx] serialises
+	// the calls for one transaction (a stale run and its successor) and
+	// guards found[tx]: the readers tx's Finishes invalidated, not yet
+	// handed to the scheduler. Lock order: mu before finishing[tx].
+	//
+	// Why found is per transaction and not per run: a run that turns
+	// stale may still record its writes, and its Finish finds readers to
+	// invalidate. Were those findings applied only by that run's worker,
+	// the next run of tx could be accepted first, without them (its
+	// Finish sees its writes already there), and a reader could become
+	// final on a value it should not have seen. Whichever run of tx
+	// reaches the scheduler first takes all findings.
+	var mu spinLock
+	finishing := make([]spinLock, n)
+	found := make([][]int, n)
+	takeFound := func(tx int, into []int) []int { // under mu
+		finishing[tx].Lock()
+		into = append(into[:0], found[tx]...)
+		found[tx] = found[tx][:0]
+		finishing[tx].Unlock()
+		return into
+	}
 	cond := sync.NewCond(&mu)
 	var changes atomic.Uint64 // bumped (under mu) whenever tasks may have become ready
 	var fatal error
@@ -239,6 +259,13 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	// invalidate makes readers run again (under mu).
 	invalidate := func(rs []int) {
 		for _, r := range rs {
+			if r < sc.Committed() {
+				// Cannot happen: findings reach the scheduler no later
+				// than their transaction's next accepted result, before
+				// any reader above it is final. A final transaction must
+				// never be made pending again.
+				continue
+			}
 			store.MarkPending(r)
 			sc.Invalidate(r)
 			store.Begin(r, sc.Inc(r))
@@ -246,7 +273,8 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	}
 	worker := func() {
 		var writer mv.Writer // this worker's writes, buffers reused run after run
-		var inval []int      // readers its last Finish invalidated
+		var fb mv.FinishBuf  // and its buffers for recording them
+		var inval []int      // readers its transaction's Finishes invalidated
 		var hot []mv.Key     // elements that invalidated them
 		mu.Lock()
 		defer mu.Unlock()
@@ -292,15 +320,18 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 				// its incarnation re-runs and replaces them, and readers are
 				// checked against the values then (the one rule), so that
 				// is only wasted work.
-				finishMu.Lock()
+				finishing[t.Tx].Lock()
 				if finished = store.Current(t.Tx, t.Inc); finished {
-					inval = append(inval[:0], store.Finish(t.Tx, wbuf, codes)...)
-					hot = append(hot[:0], store.Hot...)
+					found[t.Tx] = append(found[t.Tx], store.FinishWith(&fb, t.Tx, wbuf, codes)...)
+					hot = append(hot[:0], fb.Hot...)
 				}
-				finishMu.Unlock()
+				finishing[t.Tx].Unlock()
 			}
 			mu.Lock()
-			if finished && !sc.Current(t.Tx, t.Inc) {
+			// The readers tx's Finishes invalidated: with this result when
+			// it is accepted (sc.Finish below), at once otherwise.
+			inval = takeFound(t.Tx, inval)
+			if !finished || !sc.Current(t.Tx, t.Inc) {
 				invalidate(inval)
 			}
 			if err == nil {
@@ -349,9 +380,7 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 				}
 				store.SetCommitted(sc.Committed())
 				if opt.History != nil && len(hot) > 0 {
-					finishMu.Lock()
-					opt.History.learnNow(store, sc, txs, t.Tx+1, hot)
-					finishMu.Unlock()
+					opt.History.learnNow(store, sc, txs, t.Tx+1, hot, finishing) // under mu
 				}
 				if opt.Adaptive && !sc.Finished() && giveUpSpeculation(sc.Reexecutions, sc.Committed(), opt.Workers) {
 					abandon = true
@@ -442,7 +471,7 @@ func parallelDiff(store *mv.Store, w int) (state.Diff, error) {
 func batched(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src state.Source, opt Options, stats *Stats) ([]*chain.Result, state.Diff, error) {
 	ov := state.NewOverlay(src)
 	out := make([]*chain.Result, 0, len(txs))
-	total := Stats{Txs: len(txs)}
+	total := Stats{Txs: len(txs), SerialFrom: -1}
 	for lo := 0; lo < len(txs); lo += opt.MaxBatch {
 		hi := min(lo+opt.MaxBatch, len(txs))
 		var st Stats
@@ -459,6 +488,9 @@ func batched(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src s
 		total.Parks += st.Parks
 		if st.Fallback != "" {
 			total.Fallback = st.Fallback
+		}
+		if st.SerialFrom >= 0 && total.SerialFrom < 0 {
+			total.SerialFrom = lo + st.SerialFrom
 		}
 	}
 	*stats = total

@@ -447,7 +447,7 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 				store.Begin(x, sc.Inc(x))
 			}
 			store.SetCommitted(sc.Committed())
-			opt.History.learnNow(store, sc, txs, r.tx+1, store.Hot)
+			opt.History.learnNow(store, sc, txs, r.tx+1, store.Hot, nil)
 			if opt.Adaptive && !sc.Finished() && giveUpSpeculation(sc.Reexecutions, sc.Committed(), opt.Cores) {
 				return simSerialFrom(rules, env, txs, src, store, sc, final, results, events, now, busy, m, opt, rep)
 			}
