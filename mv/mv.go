@@ -724,11 +724,12 @@ func (s *Store) finishWrite(b *FinishBuf, tx int, k *Key, w *Write, committed in
 		s.insertVersion(e, i+1, version{tx: tx, w: *w})
 	}
 	// Checked even when tx's previous run wrote the same value: that
-	// run's Finish found the readers it invalidated, but it may have been
-	// stale, and a driver applies a stale run's findings late or not at
-	// all (a reader may even be final by then). Each Finish reports every
-	// reader its writes invalidate, so that accepting this run's result
-	// with its own findings suffices.
+	// run's Finish reported the readers it invalidated, but that run may
+	// have been stale, and a driver that handed its findings over late
+	// would let a reader become final on a wrong value. Each Finish
+	// reports every reader its writes invalidate (the driver in package
+	// run also hands every finding over before it accepts the next
+	// result of the transaction).
 	s.check(b, sh, ash, e, tx, committed)
 }
 
