@@ -118,16 +118,16 @@ type ParBlockResult struct {
 type SimTotal struct {
 	Cores int `json:"cores"`
 	// Blocks with transactions that were simulated; Fallbacks of them
-	// exceeded their runs (their modelled time, wasted speculation and
-	// serial re-execution, counts in the speedups).
+	// had a transaction exceed its runs and finished serially from the
+	// final prefix (their modelled time, lost speculation included,
+	// counts in the means).
 	Blocks    int `json:"blocks"`
 	Fallbacks int `json:"fallbacks"`
-	// MeanSpeedup: arithmetic mean over Blocks; MeanEfficiency: over the
-	// blocks that did not fall back (those have no bound).
+	// MeanSpeedup and MeanEfficiency: arithmetic means over Blocks.
 	MeanSpeedup    float64 `json:"meanSpeedup"`
 	MeanEfficiency float64 `json:"meanEfficiency"`
-	// MeanSpeedupFallback1 counts each fallback as 1× instead (as if its
-	// wasted speculation cost nothing: optimistic).
+	// MeanSpeedupFallback1 counts each fallback as at least 1× (as if its
+	// lost speculation cost nothing: optimistic).
 	MeanSpeedupFallback1 float64 `json:"meanSpeedupFallbackAs1"`
 	GeoSpeedup           float64 `json:"geoMeanSpeedup"`
 	// TotalSpeedup: sum of model serial times / sum of makespans.
@@ -403,14 +403,13 @@ func simTotal(c int, blocks []*ParBlockResult, get func(*ParBlockResult) *SimRes
 		}
 		t.Blocks++
 		if s.Fallback {
-			// Its makespan holds the wasted speculation and the serial
-			// re-execution; it has no bound, so no efficiency.
+			// Its makespan holds the lost speculation and the serial tail.
 			t.Fallbacks++
-			sp1 = append(sp1, 1)
+			sp1 = append(sp1, max(1, s.Speedup))
 		} else {
-			eff, sp1 = append(eff, s.Efficiency), append(sp1, s.Speedup)
+			sp1 = append(sp1, s.Speedup)
 		}
-		sp = append(sp, s.Speedup)
+		sp, eff = append(sp, s.Speedup), append(eff, s.Efficiency)
 		serial += s.SerialTime
 		makespan += s.Makespan
 	}
@@ -469,7 +468,7 @@ func mean(xs []float64) float64 {
 // RunDemo measures velarium's synthetic workloads (package demo, size
 // o.DemoSize, seed DemoSeed): run.Serial against run.Parallel on real
 // workers (interleaved rounds) and run.Simulate on each core count (the
-// options velarium demo uses: run.DefaultOptions' MinTxs and MaxRuns, no
+// options velarium demo uses: run.DefaultOptions' MinTxs, MaxRuns and adaptive rule, no
 // learned history). Every parallel and simulated result must equal the
 // serial one (demo.Compare: per-transaction status, gas, logs, output, and
 // the post-state root).

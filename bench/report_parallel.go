@@ -54,9 +54,9 @@ func (r *Report) parallelMarkdown(w io.Writer) {
 		}
 		p("\n¹ Real: sum of the serial medians / sum of the parallel medians over all blocks (the blocks that ran " +
 			"serially included); simulated: sum of model serial times / sum of makespans.  \n" +
-			"² The simulator gave up on a block's parallel schedule (a transaction exceeded 64 runs) and executed it " +
-			"serially: its makespan (the wasted speculation plus the serial run) counts in the speedups, it has no " +
-			"efficiency (\"as 1×\": the mean had it cost exactly serial time). The means are over the blocks with transactions " +
+			"² A transaction exceeded its runs (64 or twice the cores), so the simulator finished the block serially from the final prefix, " +
+			"as the real executor does: its makespan (the speculation lost plus the serial tail) counts in the means " +
+			"(\"as 1×\": the mean had such a block cost at most serial time). The means are over the blocks with transactions " +
 			"(blocks with one transaction are simulated serially, 1×).\n\n")
 		if c := b.Pevm; c != nil {
 			p("**Against pevm.** Over the %d blocks that pevm's 8-thread table lists³: pevm (revm, 8 threads, "+
@@ -104,7 +104,7 @@ func (r *Report) parallelMarkdown(w io.Writer) {
 		p("### Demo workloads\n\n")
 		p("Velarium's synthetic blocks (package `demo`, %d transactions each, seed %d, Cancun rules): `run.Serial` "+
 			"against `run.Parallel` on %d workers (interleaved rounds as above) and `run.Simulate` with the options "+
-			"`velarium demo` uses (MinTxs %d, MaxRuns 64, no learned history). **Ceiling**: %d copies of the serial "+
+			"`velarium demo` uses (MinTxs %d, MaxRuns 64 or twice the cores, adaptive rule, no learned history). **Ceiling**: %d copies of the serial "+
 			"execution run at once on %d goroutines, sharing nothing (%d × serial time / their time together, median "+
 			"[min–max] over the same rounds): what this machine gives embarrassingly parallel work of the same kind "+
 			"(allocation, GC and memory traffic included), the bound to read the executor's speedup against.\n\n",

@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -218,4 +219,49 @@ func TestSimulatedAdaptive(t *testing.T) {
 	}
 	t.Logf("64 cores: %.2fx with the rule (serial from %d, %d re-executions), %.2fx without (%d re-executions, serial %v)",
 		rep.Speedup, rep.SerialFrom, rep.Reexecutions, plain.Speedup, plain.Reexecutions, plain.Serial)
+}
+
+// TestBoundedRunsFallback: when a transaction exceeds its runs (issue 5,
+// item 7: runs per transaction are bounded, with a serial fallback) both
+// drivers keep the final prefix and run the rest serially on top of it;
+// the results are the serial ones.
+func TestBoundedRunsFallback(t *testing.T) {
+	b, err := Chain.Gen(120, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := Rules()
+	want, wantDiff, err := run.Serial(rules, b.Env, b.Txs, b.Pre)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRoot := root(b.Pre, wantDiff)
+	// One run per transaction: the first re-execution exceeds it. On real
+	// workers whether one happens depends on the schedule (4 workers on a
+	// fully dependent block: nearly always), so a few attempts are
+	// allowed; every attempt must equal serial.
+	st := run.Stats{SerialFrom: -1}
+	for attempt := 0; attempt < 10 && st.SerialFrom < 0; attempt++ {
+		got, diff, err := run.Parallel(rules, b.Env, b.Txs, b.Pre, run.Options{Workers: 4, MaxRuns: 1, Force: true}, &st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Compare(want, got, wantRoot, b.Pre, diff); err != nil {
+			t.Fatalf("real workers: %v", err)
+		}
+	}
+	if st.SerialFrom < 0 || !strings.Contains(st.Fallback, "exceeded") {
+		t.Fatalf("real workers: no bounded-runs fallback in 10 attempts: %+v", st)
+	}
+	got, diff, rep, err := run.Simulate(rules, b.Env, b.Txs, b.Pre, run.SimOptions{Cores: 64, MaxRuns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Compare(want, got, wantRoot, b.Pre, diff); err != nil {
+		t.Fatalf("simulator: %v", err)
+	}
+	if !rep.Exceeded || rep.SerialFrom < 0 || rep.Speedup <= 0 || rep.Bound < 1-1e-9 {
+		t.Fatalf("simulator: no bounded-runs fallback or inconsistent report: %+v", rep)
+	}
+	t.Logf("real: %s; simulated: serial from %d, %.2fx", st.Fallback, rep.SerialFrom, rep.Speedup)
 }

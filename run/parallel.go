@@ -29,8 +29,10 @@ type Options struct {
 	// gas limit / the heaviest sender's gas limits: that sender's
 	// transactions run in nonce order) is below it run serially. 0: off.
 	MinBound float64
-	// MaxRuns bounds the runs of one transaction; past it the block is
-	// executed serially instead.
+	// MaxRuns bounds the runs of one transaction; past it the final
+	// prefix stands and the rest of the block runs serially. 0: 64 or
+	// twice the workers, whichever is more (on P workers a transaction may
+	// legitimately run again each time one of the P-1 below it finishes).
 	MaxRuns int
 	// MaxBatch bounds the transactions held in one multi-version state
 	// (and so its memory); longer blocks run as consecutive batches.
@@ -50,7 +52,7 @@ type Options struct {
 
 // DefaultOptions returns sensible defaults for w workers.
 func DefaultOptions(w int) Options {
-	return Options{Workers: w, MinTxs: DefaultMinTxs, MinBound: DefaultMinBound, MaxRuns: 64, MaxBatch: 2048, Adaptive: true}
+	return Options{Workers: w, MinTxs: DefaultMinTxs, MinBound: DefaultMinBound, MaxBatch: 2048, Adaptive: true}
 }
 
 // DefaultMinTxs is the smallest block DefaultOptions runs in parallel.
@@ -202,9 +204,7 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		stats.Serial, stats.Runs = true, len(txs)
 		return Serial(rules, env, txs, src)
 	}
-	if opt.MaxRuns <= 0 {
-		opt.MaxRuns = 64
-	}
+	opt.MaxRuns = runsBound(opt.MaxRuns, opt.Workers)
 	if opt.MaxBatch > 0 && len(txs) > opt.MaxBatch {
 		return batched(rules, env, txs, src, opt, stats)
 	}
@@ -402,14 +402,16 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	if fatal != nil {
 		return nil, nil, fatal
 	}
-	if sc.Exceeded {
-		stats.Serial, stats.Fallback = true, fmt.Sprintf("a transaction exceeded %d runs", opt.MaxRuns)
-		return Serial(rules, env, txs, src)
-	}
-	if abandon && !sc.Finished() {
+	// Bounded runs and the adaptive rule both end the same way: the final
+	// prefix stands and the rest runs serially on top of it.
+	if sc.Exceeded || (abandon && !sc.Finished()) {
 		k := sc.Committed()
 		stats.SerialFrom = k
-		stats.Fallback = fmt.Sprintf("adaptive: %d re-executions for %d final transactions; serial from transaction %d", sc.Reexecutions, k, k)
+		if sc.Exceeded {
+			stats.Fallback = fmt.Sprintf("a transaction exceeded %d runs; serial from transaction %d", opt.MaxRuns, k)
+		} else {
+			stats.Fallback = fmt.Sprintf("adaptive: %d re-executions for %d final transactions; serial from transaction %d", sc.Reexecutions, k, k)
+		}
 		prefix, err := store.DiffAt(k)
 		if err != nil {
 			return nil, nil, err
@@ -430,6 +432,14 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		return nil, nil, err
 	}
 	return results, d, nil
+}
+
+// runsBound is the bound on one transaction's runs (see Options.MaxRuns).
+func runsBound(maxRuns, workers int) int {
+	if maxRuns > 0 {
+		return maxRuns
+	}
+	return max(64, 2*workers)
 }
 
 // waitYields is how many times a worker with nothing to run yields the

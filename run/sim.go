@@ -22,7 +22,7 @@ import (
 type SimOptions struct {
 	Cores   int
 	Model   *CostModel // nil: DefaultCostModel
-	MaxRuns int
+	MaxRuns int        // see Options.MaxRuns (0: 64 or twice the cores)
 	MinTxs  int
 	// MinBound: see Options.MinBound (0: off).
 	MinBound float64
@@ -64,9 +64,9 @@ type SimReport struct {
 	// SerialFrom is the first transaction the adaptive rule executed
 	// serially, after the speculative prefix (-1: none).
 	SerialFrom int
-	// Exceeded: a transaction exceeded MaxRuns, so the speculative
-	// schedule was thrown away and the block executed serially (Serial is
-	// set too; the time lost is in the makespan).
+	// Exceeded: a transaction exceeded MaxRuns, so the block finished
+	// serially from the final prefix (SerialFrom; the speculation lost is
+	// in the makespan).
 	Exceeded bool
 }
 
@@ -312,9 +312,7 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	if opt.Cores < 1 {
 		opt.Cores = 1
 	}
-	if opt.MaxRuns <= 0 {
-		opt.MaxRuns = 64
-	}
+	opt.MaxRuns = runsBound(opt.MaxRuns, opt.Cores)
 	n := len(txs)
 	rep := &SimReport{Cores: opt.Cores, Txs: n, SerialFrom: -1}
 	serialTime, err := SerialModelTime(rules, env, txs, src, m)
@@ -365,16 +363,11 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	}
 	for !sc.Finished() {
 		if sc.Exceeded {
-			// Bounded runs: the block finishes serially; the time spent so
-			// far is lost, and the report says so.
-			res, d, err := Serial(rules, env, txs, src)
-			rep.Serial, rep.Exceeded = true, true
-			rep.Makespan = now + serialTime
-			rep.Speedup = serialTime / rep.Makespan
-			rep.Reexecutions, rep.Parks, rep.Runs = sc.Reexecutions, sc.Parks, n+sc.Reexecutions
-			rep.Utilisation = (busy + serialTime) / (float64(opt.Cores) * rep.Makespan)
-			rep.Hot = HotElements(store, 10)
-			return res, d, rep, err
+			// Bounded runs: as on the real workers, the final prefix
+			// stands and the rest runs serially (the time spent on the
+			// rest so far is lost).
+			rep.Exceeded = true
+			return simSerialFrom(rules, env, txs, src, store, sc, final, results, events, now, busy, m, opt, rep)
 		}
 		for c := 0; c < opt.Cores; c++ {
 			if !idle[c] {
@@ -500,8 +493,8 @@ func criticalPaths(store *mv.Store, final []*simRun, k int, m *CostModel, rep *S
 	}
 }
 
-// simSerialFrom is the adaptive rule's way out on the simulator: the
-// runs in flight are let finish (their time is lost, as on real workers,
+// simSerialFrom is the way out of the adaptive rule and of bounded runs
+// on the simulator: the runs in flight are let finish (their time is lost, as on real workers,
 // which finish their current segment before they stop), then the block
 // finishes serially from the final prefix on one core. The critical path
 // counts the serial tail as one chain after the prefix's: its

@@ -214,7 +214,7 @@ func printDemoTable(w io.Writer, rows []demo.Row, workers int, cores []int) {
 				continue
 			}
 			if s.SerialFrom >= 0 {
-				cols = append(cols, fmt.Sprintf("%.1fx (%.0f%%, adaptive)", s.Speedup, 100*s.Efficiency))
+				cols = append(cols, fmt.Sprintf("%.1fx (%.0f%%, serial tail)", s.Speedup, 100*s.Efficiency))
 				continue
 			}
 			cols = append(cols, fmt.Sprintf("%.1fx (%.0f%%)", s.Speedup, 100*s.Efficiency))

@@ -272,7 +272,7 @@ func pct(a, b float64) float64 {
 func simFallback(r *prun.SimReport) string {
 	switch {
 	case r.Exceeded:
-		return "  fallback: a transaction exceeded its runs, the block re-ran serially"
+		return fmt.Sprintf("  fallback: a transaction exceeded its runs; serial from transaction %d", r.SerialFrom)
 	case r.SerialFrom >= 0:
 		return fmt.Sprintf("  adaptive: serial from transaction %d", r.SerialFrom)
 	}
