@@ -40,11 +40,15 @@ type Options struct {
 	// History, when set, is the learned layer: hot elements of contracts
 	// from earlier batches (and this one) become predicted writes.
 	History *History
-	// Adaptive: when speculation keeps failing (more than one re-execution
-	// per two final transactions, past a small threshold), finish the block
-	// serially from the final prefix instead of wasting cores: a fully
-	// dependent block then costs about what serial execution costs.
+	// Adaptive: when speculation keeps failing (more than workers/4
+	// re-executions per final transaction, past a small threshold; see
+	// giveUpSpeculation), finish the block serially from the final prefix
+	// instead of wasting cores: a fully dependent block then costs about
+	// what serial execution costs.
 	Adaptive bool
+	// AdaptiveMin is that threshold: re-executions per two workers
+	// tolerated before the rule applies (0: adaptiveMinReexec, 8).
+	AdaptiveMin int
 	// Force runs the multi-version path even with one worker or a small
 	// block (to measure its overhead, and in tests).
 	Force bool
@@ -75,9 +79,12 @@ const adaptiveMinReexec = 8
 // costs about workers-1 re-executions, while on a block that still gains
 // from parallelism the waste per final transaction stays far below a
 // quarter of the workers.
-func giveUpSpeculation(reexec, committed, workers int) bool {
+func giveUpSpeculation(reexec, committed, workers, minReexec int) bool {
+	if minReexec <= 0 {
+		minReexec = adaptiveMinReexec
+	}
 	workers = max(workers, 2)
-	return reexec > adaptiveMinReexec*workers/2 && 4*reexec > committed*workers
+	return reexec > minReexec*workers/2 && 4*reexec > committed*workers
 }
 
 // Stats describe what a parallel execution did.
@@ -382,7 +389,7 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 				if opt.History != nil && len(hot) > 0 {
 					opt.History.learnNow(store, sc, txs, t.Tx+1, hot, finishing) // under mu
 				}
-				if opt.Adaptive && !sc.Finished() && giveUpSpeculation(sc.Reexecutions, sc.Committed(), opt.Workers) {
+				if opt.Adaptive && !sc.Finished() && giveUpSpeculation(sc.Reexecutions, sc.Committed(), opt.Workers, opt.AdaptiveMin) {
 					abandon = true
 				}
 			}

@@ -31,7 +31,8 @@ type SimOptions struct {
 	// Adaptive: the adaptive rule of the real driver (Options.Adaptive),
 	// scaled to the cores: when speculation keeps failing, the block
 	// finishes serially from the final prefix.
-	Adaptive bool
+	Adaptive    bool
+	AdaptiveMin int // see Options.AdaptiveMin
 	// Seed, when not zero, perturbs each segment's model time by a random
 	// factor in [0.25, 1.75) drawn from this seed: a different (but
 	// reproducible) schedule per seed, for equivalence tests.
@@ -441,7 +442,7 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 			}
 			store.SetCommitted(sc.Committed())
 			opt.History.learnNow(store, sc, txs, r.tx+1, store.Hot, nil)
-			if opt.Adaptive && !sc.Finished() && giveUpSpeculation(sc.Reexecutions, sc.Committed(), opt.Cores) {
+			if opt.Adaptive && !sc.Finished() && giveUpSpeculation(sc.Reexecutions, sc.Committed(), opt.Cores, opt.AdaptiveMin) {
 				return simSerialFrom(rules, env, txs, src, store, sc, final, results, events, now, busy, m, opt, rep)
 			}
 		}
