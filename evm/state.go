@@ -24,21 +24,33 @@ type slotKey struct {
 
 // account is the transaction-local view of one account.
 type account struct {
-	exists   bool
-	nonce    uint64
-	balance  uint256.Int // with balLazy: the credits made so far
-	balLazy  bool        // balance not observed (LazySource): only credits known
-	codeHash common.Hash
-	code     []byte
-	codeOK   bool                        // code loaded (or known empty)
-	orig     map[common.Hash]common.Hash // values read from the source: the "original" values of EIP-2200
-	dirty    map[common.Hash]common.Hash // values written in this transaction
-	fresh    bool                        // storage starts empty: created in this transaction
-	created  bool                        // created in this transaction (EIP-6780)
-	destruct bool                        // self-destructed; deleted at the end of the transaction
-	touched  bool                        // touched (EIP-161)
-	modified bool                        // some field changed
-	codeSet  bool                        // code changed
+	exists bool
+	nonce  uint64
+	// As loaded: what the source said of existence, nonce and code.
+	wasExists bool
+	wasNonce  uint64
+	wasCode   common.Hash
+	balance   uint256.Int // with balLazy: the credits made so far
+	balLazy   bool        // balance not observed (LazySource): only credits known
+	codeHash  common.Hash
+	code      []byte
+	codeOK    bool                        // code loaded (or known empty)
+	orig      map[common.Hash]common.Hash // values read from the source: the "original" values of EIP-2200
+	dirty     map[common.Hash]common.Hash // values written in this transaction
+	fresh     bool                        // storage starts empty: created in this transaction
+	created   bool                        // created in this transaction (EIP-6780)
+	destruct  bool                        // self-destructed; deleted at the end of the transaction
+	touched   bool                        // touched (EIP-161)
+	modified  bool                        // some field changed
+	codeSet   bool                        // code changed
+}
+
+// same reports whether the account existed, keeps its nonce and code, and
+// has a nonce or code (so that its existence never rested on its balance
+// alone: see state.AccountDiff.AccountSame).
+func (a *account) same() bool {
+	return a.wasExists && !a.fresh && !a.codeSet && a.nonce == a.wasNonce && a.codeHash == a.wasCode &&
+		(a.nonce > 0 || !a.noCode())
 }
 
 func (a *account) noCode() bool {
@@ -226,6 +238,7 @@ func (s *State) acct(addr common.Address) (*account, error) {
 	if a.codeHash == state.EmptyCodeHash {
 		a.codeOK = true
 	}
+	a.wasExists, a.wasNonce, a.wasCode = a.exists, a.nonce, a.codeHash
 	s.accounts[addr] = a
 	return a, nil
 }
@@ -758,7 +771,8 @@ func (s *State) EachChange(eip161 bool, fn func(common.Address, *state.AccountDi
 		if !a.exists {
 			continue
 		}
-		*ad = state.AccountDiff{Nonce: a.nonce, Balance: a.balance, BalanceDelta: a.balLazy, CodeHash: a.codeHash, StorageCleared: a.fresh}
+		*ad = state.AccountDiff{Nonce: a.nonce, Balance: a.balance, BalanceDelta: a.balLazy, CodeHash: a.codeHash, StorageCleared: a.fresh,
+			AccountSame: a.same()}
 		if a.codeSet {
 			ad.Code, ad.CodeChanged = a.code, true
 		}

@@ -132,7 +132,12 @@ func (c *writeCollector) account(addr common.Address, ad *state.AccountDiff) {
 	if ch == (common.Hash{}) {
 		ch = state.EmptyCodeHash
 	}
-	c.put(ka, Write{Val: Value{Exists: true, Nonce: ad.Nonce, Word: ch}})
+	// An unchanged nonce/code element is no write: the transaction read it
+	// (and is invalidated if it changes below), and Finish would drop the
+	// write as equal to the value below after looking it up.
+	if !ad.AccountSame {
+		c.put(ka, Write{Val: Value{Exists: true, Nonce: ad.Nonce, Word: ch}})
+	}
 	switch {
 	case !ad.BalanceDelta:
 		c.put(kb, Write{Val: BalanceValue(&ad.Balance)})

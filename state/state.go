@@ -75,6 +75,12 @@ type AccountDiff struct {
 	// Deleted: the account no longer exists (SELFDESTRUCT, or touched while
 	// empty under EIP-161). The other fields are then meaningless.
 	Deleted bool
+	// AccountSame: the account existed before the transaction, has a
+	// nonce or code, and its nonce and code are unchanged (only its
+	// balance or storage changed). A hint for consumers that store those
+	// fields apart (the parallel executor writes no nonce/code element
+	// then); applying a diff ignores it.
+	AccountSame bool
 }
 
 // Diff maps each account a transaction changed to what changed.
