@@ -411,7 +411,7 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	}
 	// Bounded runs and the adaptive rule both end the same way: the final
 	// prefix stands and the rest runs serially on top of it.
-	if sc.Exceeded || (abandon && !sc.Finished()) {
+	if (sc.Exceeded || abandon) && !sc.Finished() {
 		k := sc.Committed()
 		stats.SerialFrom = k
 		if sc.Exceeded {

@@ -138,6 +138,13 @@ func (s *Sched) Finish(tx int, invalidated []int) {
 // running or parked run of the old incarnation is abandoned by the driver
 // (Current turns false).
 func (s *Sched) Invalidate(tx int) {
+	if !s.started[tx] {
+		// Its current incarnation has not started (it waits to run, or
+		// for its sender's previous transaction): it has read nothing
+		// that could be stale. Several findings may name it; one
+		// re-execution is counted.
+		return
+	}
 	s.inc[tx]++
 	s.started[tx] = false
 	s.Reexecutions++

@@ -127,3 +127,32 @@ func TestDepend(t *testing.T) {
 		t.Fatalf("finished %v, parks %d", s.Finished(), s.Parks)
 	}
 }
+
+// TestInvalidateNotStarted: invalidating a transaction whose current
+// incarnation has not started (several findings may name it, from stale
+// runs too) counts no re-execution and leaves it where it is: a
+// transaction waiting for its sender's previous one stays waiting.
+func TestInvalidateNotStarted(t *testing.T) {
+	s := New(3, 10)
+	s.Depend(2, 0)
+	a, _ := s.Next() // tx 0
+	b, _ := s.Next() // tx 1
+	s.Finish(b.Tx, nil)
+	s.Finish(a.Tx, []int{1}) // tx 1 restarts: one re-execution
+	s.Finish(a.Tx, []int{1}) // named again before it restarted
+	s.Invalidate(2)          // never started
+	if s.Reexecutions != 1 || s.Inc(1) != 1 || s.Inc(2) != 0 {
+		t.Fatalf("reexecutions %d, inc(1) %d, inc(2) %d; want 1, 1, 0", s.Reexecutions, s.Inc(1), s.Inc(2))
+	}
+	var got []int
+	for {
+		x, ok := s.Next()
+		if !ok {
+			break
+		}
+		got = append(got, x.Tx)
+	}
+	if !slices.Equal(got, []int{1, 2}) {
+		t.Fatalf("dispatched %v, want [1 2] (tx 2 released by tx 0's finish)", got)
+	}
+}
