@@ -7,6 +7,8 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/holiman/uint256"
 	"github.com/velarium/velarium/asm"
+	"github.com/velarium/velarium/chain"
+	"github.com/velarium/velarium/fork"
 	"github.com/velarium/velarium/run"
 )
 
@@ -185,16 +187,7 @@ func TestContracts(t *testing.T) {
 // speculation away and re-run the whole block serially (issue 5, item 7:
 // bounded runs with a serial fallback). The results stay the serial ones.
 func TestSimulatedAdaptive(t *testing.T) {
-	b, err := Chain.Gen(200, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rules := Rules()
-	want, wantDiff, err := run.Serial(rules, b.Env, b.Txs, b.Pre)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantRoot := root(b.Pre, wantDiff)
+	b, rules, want, wantRoot := chainBlock(t, 200, 3)
 	opt := run.SimOptions{Cores: 64, MaxRuns: 64, MinTxs: run.DefaultMinTxs, MinBound: run.DefaultMinBound}
 	_, _, plain, err := run.Simulate(rules, b.Env, b.Txs, b.Pre, opt)
 	if err != nil {
@@ -226,33 +219,9 @@ func TestSimulatedAdaptive(t *testing.T) {
 // drivers keep the final prefix and run the rest serially on top of it;
 // the results are the serial ones.
 func TestBoundedRunsFallback(t *testing.T) {
-	b, err := Chain.Gen(120, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rules := Rules()
-	want, wantDiff, err := run.Serial(rules, b.Env, b.Txs, b.Pre)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantRoot := root(b.Pre, wantDiff)
-	// One run per transaction: the first re-execution exceeds it. On real
-	// workers whether one happens depends on the schedule (4 workers on a
-	// fully dependent block: nearly always), so a few attempts are
-	// allowed; every attempt must equal serial.
-	st := run.Stats{SerialFrom: -1}
-	for attempt := 0; attempt < 10 && st.SerialFrom < 0; attempt++ {
-		got, diff, err := run.Parallel(rules, b.Env, b.Txs, b.Pre, run.Options{Workers: 4, MaxRuns: 1, Force: true}, &st)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := Compare(want, got, wantRoot, b.Pre, diff); err != nil {
-			t.Fatalf("real workers: %v", err)
-		}
-	}
-	if st.SerialFrom < 0 || !strings.Contains(st.Fallback, "exceeded") {
-		t.Fatalf("real workers: no bounded-runs fallback in 10 attempts: %+v", st)
-	}
+	b, rules, want, wantRoot := chainBlock(t, 120, 5)
+	// One run per transaction: the first re-execution exceeds it.
+	st := untilSerialTail(t, b, rules, want, wantRoot, run.Options{Workers: 4, MaxRuns: 1, Force: true}, "exceeded")
 	got, diff, rep, err := run.Simulate(rules, b.Env, b.Txs, b.Pre, run.SimOptions{Cores: 64, MaxRuns: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -274,7 +243,15 @@ func TestBoundedRunsFallback(t *testing.T) {
 // must equal serial. (TestParallelEqualsSerial in package run meets the
 // rule only now and then: its random blocks rarely keep failing.)
 func TestAdaptiveFallback(t *testing.T) {
-	b, err := Chain.Gen(120, 6)
+	b, rules, want, wantRoot := chainBlock(t, 120, 6)
+	st := untilSerialTail(t, b, rules, want, wantRoot, run.Options{Workers: 4, Adaptive: true, AdaptiveMin: 1, Force: true}, "adaptive")
+	t.Logf("%s", st.Fallback)
+}
+
+// chainBlock generates a fully dependent block and its serial results.
+func chainBlock(t *testing.T, size int, seed int64) (*Block, *fork.Rules, []*chain.Result, common.Hash) {
+	t.Helper()
+	b, err := Chain.Gen(size, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,10 +260,17 @@ func TestAdaptiveFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantRoot := root(b.Pre, wantDiff)
+	return b, rules, want, root(b.Pre, wantDiff)
+}
+
+// untilSerialTail runs b on real workers until a run ends with a serial
+// tail whose reason contains why, and fails if none does in 10 attempts.
+// Whether one does depends on the schedule (on a fully dependent block on
+// 4 workers, nearly always); every attempt must equal serial.
+func untilSerialTail(t *testing.T, b *Block, rules *fork.Rules, want []*chain.Result, wantRoot common.Hash, opt run.Options, why string) run.Stats {
+	t.Helper()
 	st := run.Stats{SerialFrom: -1}
 	for attempt := 0; attempt < 10 && st.SerialFrom < 0; attempt++ {
-		opt := run.Options{Workers: 4, Adaptive: true, AdaptiveMin: 1, Force: true}
 		got, diff, err := run.Parallel(rules, b.Env, b.Txs, b.Pre, opt, &st)
 		if err != nil {
 			t.Fatal(err)
@@ -295,8 +279,8 @@ func TestAdaptiveFallback(t *testing.T) {
 			t.Fatalf("attempt %d: %v", attempt, err)
 		}
 	}
-	if st.SerialFrom < 0 || !strings.Contains(st.Fallback, "adaptive") {
-		t.Fatalf("the adaptive rule never fired in 10 attempts: %+v", st)
+	if st.SerialFrom < 0 || !strings.Contains(st.Fallback, why) {
+		t.Fatalf("no serial tail (%s) in 10 attempts: %+v", why, st)
 	}
-	t.Logf("%s", st.Fallback)
+	return st
 }
