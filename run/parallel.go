@@ -264,6 +264,16 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		return x.Step()
 	}
 	// invalidate makes readers run again (under mu).
+	// restart tells the store that r runs again (after the scheduler
+	// was told, under mu): its writes become estimates and its old reads
+	// stop counting. Under finishing[r], so that a stale run of r that is
+	// recording its writes cannot clear the pending flag afterwards.
+	restart := func(r int) {
+		finishing[r].Lock()
+		store.MarkPending(r)
+		store.Begin(r, sc.Inc(r))
+		finishing[r].Unlock()
+	}
 	invalidate := func(rs []int) {
 		for _, r := range rs {
 			if r < sc.Committed() {
@@ -273,9 +283,8 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 				// never be made pending again.
 				continue
 			}
-			store.MarkPending(r)
 			sc.Invalidate(r)
-			store.Begin(r, sc.Inc(r))
+			restart(r)
 		}
 	}
 	worker := func() {
@@ -365,25 +374,20 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 				if sc.Committed() == t.Tx {
 					fatal = err
 				} else {
-					store.MarkPending(t.Tx)
 					sc.Invalidate(t.Tx)
-					store.Begin(t.Tx, sc.Inc(t.Tx))
+					restart(t.Tx)
 				}
 			case !finished:
 				// Current for the scheduler but stale for the store when
 				// checked: cannot happen (both move together under mu);
 				// run it again rather than trust it.
-				store.MarkPending(t.Tx)
 				sc.Invalidate(t.Tx)
-				store.Begin(t.Tx, sc.Inc(t.Tx))
+				restart(t.Tx)
 			default:
 				results[t.Tx] = res
-				for _, r := range inval {
-					store.MarkPending(r)
-				}
 				sc.Finish(t.Tx, inval)
 				for _, r := range inval {
-					store.Begin(r, sc.Inc(r)) // their old reads stop counting now
+					restart(r)
 				}
 				store.SetCommitted(sc.Committed())
 				if opt.History != nil && len(hot) > 0 {
