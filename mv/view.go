@@ -348,9 +348,7 @@ func (s *Store) accountDiff(addr common.Address, acct, bal, cleared *element, k 
 		return nil
 	}
 	ad.Nonce, ad.Balance, ad.CodeHash = a.Nonce, b.Balance(), a.Word
-	if cleared != nil && cleared.below(k) >= 0 {
-		ad.StorageCleared = true
-	}
+	ad.StorageCleared = written(cleared, k)
 	if len(s.codes) > 0 {
 		if c, ok := s.codes[a.Word]; ok {
 			ad.Code, ad.CodeChanged = c, true
@@ -359,34 +357,11 @@ func (s *Store) accountDiff(addr common.Address, acct, bal, cleared *element, k 
 	return nil
 }
 
-func (s *Store) finalAccount(sh *shard, addr common.Address, at int) (state.Account, bool, int, error) {
-	ka, kb := AccountKeys(addr)
-	a, blk, err := s.peekValue(sh, ka, at)
-	if err != nil || blk >= 0 {
-		return state.Account{}, false, blk, err
-	}
-	b, blk, err := s.peekValue(sh, kb, at)
-	if err != nil || blk >= 0 {
-		return state.Account{}, false, blk, err
-	}
-	return state.Account{Nonce: a.Nonce, Balance: b.Balance(), CodeHash: a.Word}, a.Exists || b.Word != (common.Hash{}), -1, nil
-}
-
-// peekValue is valueAt for k without creating its element (a missing one
-// holds the base value; the caller holds or alone uses k's shard sh).
-func (s *Store) peekValue(sh *shard, k Key, at int) (Value, int, error) {
-	e := sh.elems[k]
-	if e == nil {
-		e = &element{key: k}
-	}
-	return s.valueAt(nil, e, at)
-}
-
 // PredictMessage declares the writes a transaction certainly makes: its
-// sender's nonce and balance. This is the first layer of concurrency
-// control, structure known before execution: a later transaction of the
-// same sender waits for this one instead of speculating on a stale nonce.
-// (A value transfer's recipient is not predicted: its credit commutes.)
+// sender's nonce and balance (known structure, before execution): a
+// reader of them waits for this transaction instead of speculating on a
+// stale value. (A value transfer's recipient is not predicted: its credit
+// commutes.)
 func (s *Store) PredictMessage(tx int, m *chain.Message) {
 	ka, kb := AccountKeys(m.From)
 	s.Predict(tx, ka, kb)
