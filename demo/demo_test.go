@@ -236,15 +236,16 @@ func TestBoundedRunsFallback(t *testing.T) {
 }
 
 // TestAdaptiveFallback: when speculation keeps failing (a fully dependent
-// block on 4 workers), the real driver finishes the block serially from
+// block on 2 workers), the real driver finishes the block serially from
 // the final prefix (the adaptive rule, issue 5 item 7) and the results
-// are the serial ones. Whether the rule fires depends on the schedule
-// (nearly always here), so a few attempts are allowed; every attempt
-// must equal serial. (TestParallelEqualsSerial in package run meets the
+// are the serial ones. On 2 workers the rule needs half a re-execution
+// per final transaction: a chain gives about one, even on a loaded
+// machine (on 4 workers it needs one, and under load the run sometimes
+// stays just below). (TestParallelEqualsSerial in package run meets the
 // rule only now and then: its random blocks rarely keep failing.)
 func TestAdaptiveFallback(t *testing.T) {
 	b, rules, want, wantRoot := chainBlock(t, 120, 6)
-	st := untilSerialTail(t, b, rules, want, wantRoot, run.Options{Workers: 4, Adaptive: true, AdaptiveMin: 1, Force: true}, "adaptive")
+	st := untilSerialTail(t, b, rules, want, wantRoot, run.Options{Workers: 2, Adaptive: true, AdaptiveMin: 1, Force: true}, "adaptive")
 	t.Logf("%s", st.Fallback)
 }
 
@@ -265,8 +266,8 @@ func chainBlock(t *testing.T, size int, seed int64) (*Block, *fork.Rules, []*cha
 
 // untilSerialTail runs b on real workers until a run ends with a serial
 // tail whose reason contains why, and fails if none does in 10 attempts.
-// Whether one does depends on the schedule (on a fully dependent block on
-// 4 workers, nearly always); every attempt must equal serial.
+// Whether one does depends on the schedule (on a fully dependent block,
+// nearly always); every attempt must equal serial.
 func untilSerialTail(t *testing.T, b *Block, rules *fork.Rules, want []*chain.Result, wantRoot common.Hash, opt run.Options, why string) run.Stats {
 	t.Helper()
 	st := run.Stats{SerialFrom: -1}
