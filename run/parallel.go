@@ -222,7 +222,12 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	}
 	n := len(txs)
 	store, sc := newBatch(src, txs, bs, opt.MaxRuns, opt.History)
-	defer store.Release() // after every worker has stopped (wg.Wait below)
+	release := true
+	defer func() { // after every worker has stopped (wg.Wait below)
+		if release {
+			store.Release()
+		}
+	}()
 	results := make([]*chain.Result, n)
 	execs := make([]*chain.Exec, n)
 	views := make([]*view, n)
@@ -287,7 +292,9 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 			restart(r)
 		}
 	}
-	worker := func() {
+	// worker runs tasks until the block is final or abandoned and reports
+	// whether it is final.
+	worker := func() bool {
 		var writer mv.Writer // this worker's writes, buffers reused run after run
 		var fb mv.FinishBuf  // and its buffers for recording them
 		var inval []int      // readers its transaction's Finishes invalidated
@@ -298,7 +305,7 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 			if fatal != nil || sc.Finished() || sc.Exceeded || abandon {
 				changes.Add(1)
 				cond.Broadcast()
-				return
+				return fatal == nil && sc.Finished()
 			}
 			t, ok := sc.Next()
 			if !ok {
@@ -401,10 +408,33 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 			cond.Broadcast()
 		}
 	}
+	// The workers read the block diff off the elements' last versions
+	// (cheaper than merging every transaction's diff, as serial execution
+	// does), each one part of the shards, once all of them have left the
+	// loop: a stale run still reading would change the elements under the
+	// walk. The calling goroutine is worker 0 and merges the parts.
+	w := max(opt.Workers, 1)
+	const all = int(^uint(0) >> 1)
+	parts := make([]*mv.DiffPart, w)
+	var left, partsDone atomic.Int32
+	diffPart := func(i int, final bool) {
+		left.Add(1)
+		if !final {
+			return
+		}
+		spinUntil(&left, int32(w))
+		parts[i] = store.DiffPart(all, i, w)
+		partsDone.Add(1)
+	}
 	var wg sync.WaitGroup
-	for i := 0; i < max(opt.Workers, 1); i++ {
+	for i := 1; i < w; i++ {
 		wg.Add(1)
-		go func() { defer wg.Done(); worker() }()
+		go func() { defer wg.Done(); diffPart(i, worker()) }()
+	}
+	final := worker()
+	diffPart(0, final)
+	if final {
+		spinUntil(&partsDone, int32(w))
 	}
 	wg.Wait()
 	opt.History.Learn(store)
@@ -436,12 +466,19 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		}
 		return results, ov.Diff(), nil
 	}
-	// The block diff is read off the elements' last versions: cheaper than
-	// merging every transaction's diff, as serial execution does.
-	d, err := parallelDiff(store, max(opt.Workers, 1))
+	for i, p := range parts {
+		if p == nil { // a worker left before the last result was accepted
+			parts[i] = store.DiffPart(all, i, w)
+		}
+	}
+	d, err := store.MergeDiff(all, parts)
 	if err != nil {
 		return nil, nil, err
 	}
+	// The diff holds no memory of the store: hand the store back to its
+	// pool off the critical path (the next batch's set-up runs beside it).
+	release = false
+	go store.Release()
 	return results, d, nil
 }
 
@@ -473,18 +510,13 @@ func (l *spinLock) Lock() {
 
 func (l *spinLock) Unlock() { l.v.Store(0) }
 
-// parallelDiff reads the batch diff off the store on w goroutines (each
-// one part of its shards), then merges the parts.
-func parallelDiff(store *mv.Store, w int) (state.Diff, error) {
-	const all = int(^uint(0) >> 1)
-	parts := make([]*mv.DiffPart, w)
-	var wg sync.WaitGroup
-	for i := range parts {
-		wg.Add(1)
-		go func() { defer wg.Done(); parts[i] = store.DiffPart(all, i, w) }()
+// spinUntil waits, yielding the processor, until c reaches n: the workers'
+// hand-over at the end of a block is microseconds apart, and a sleeping
+// goroutine takes tens of microseconds to wake on a VM.
+func spinUntil(c *atomic.Int32, n int32) {
+	for c.Load() < n {
+		runtime.Gosched()
 	}
-	wg.Wait()
-	return store.MergeDiff(all, parts)
 }
 
 // batched runs txs as consecutive batches of at most opt.MaxBatch, each on
