@@ -476,7 +476,7 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		return nil, nil, err
 	}
 	// The diff holds no memory of the store: hand the store back to its
-	// pool off the critical path (the next batch's set-up runs beside it).
+	// pool off the critical path (what runs next runs beside it).
 	release = false
 	go store.Release()
 	return results, d, nil

@@ -49,9 +49,9 @@ type Sched struct {
 // New returns a scheduler for n transactions, all ready.
 func New(n, maxRuns int) *Sched {
 	s := &Sched{n: n, status: make([]Status, n), inc: make([]int, n), started: make([]bool, n),
-		runs: make([]int, n), parkedOn: make(map[int][]int), MaxRuns: maxRuns}
-	for i := 0; i < n; i++ {
-		s.ready = append(s.ready, i) // ascending: already a heap
+		runs: make([]int, n), parkedOn: make(map[int][]int), MaxRuns: maxRuns, ready: make(intHeap, n)}
+	for i := range s.ready {
+		s.ready[i] = i // ascending: already a heap
 	}
 	return s
 }
