@@ -26,6 +26,7 @@ package mv
 
 import (
 	"encoding/binary"
+	"errors"
 	"slices"
 	"sort"
 	"sync"
@@ -524,21 +525,31 @@ func addCredits(v Value, credits bool, sum *uint256.Int) Value {
 	return BalanceValue(&b)
 }
 
-// Read returns the value of k that tx should see and registers tx as its
-// reader. When the value depends on a pending write, it returns the
-// writer's index (>= 0) and registers nothing: the caller parks tx.
-func (s *Store) Read(tx int, k Key) (Value, int, error) {
+// ErrStale is returned by a read for an incarnation of a transaction
+// that is no longer its current one (see Begin): the run is abandoned.
+var ErrStale = errors.New("mv: stale incarnation")
+
+// Read returns the value of k that incarnation inc of tx should see and
+// registers it as k's reader. When the value depends on a pending write,
+// it returns the writer's index (>= 0) and registers nothing: the caller
+// parks tx. Every read names its incarnation: a run that turned stale
+// while it read must not register its value as the next run's, which
+// would invalidate that run for a value it never saw.
+func (s *Store) Read(tx, inc int, k Key) (Value, int, error) {
 	sh, ash := s.lockKey(k)
 	defer s.unlockKey(sh, ash)
-	return s.readLocked(sh, ash, tx, k)
+	return s.readLocked(sh, ash, tx, inc, k)
 }
 
-func (s *Store) readLocked(sh, ash *shard, tx int, k Key) (Value, int, error) {
-	return s.readElem(sh, ash, sh.elem(k), tx)
+func (s *Store) readLocked(sh, ash *shard, tx, inc int, k Key) (Value, int, error) {
+	return s.readElem(sh, ash, sh.elem(k), tx, inc)
 }
 
 // readElem is readLocked for element e (of shard sh).
-func (s *Store) readElem(sh, ash *shard, e *element, tx int) (Value, int, error) {
+func (s *Store) readElem(sh, ash *shard, e *element, tx, inc int) (Value, int, error) {
+	if int(s.inc[tx].Load()) != inc {
+		return Value{}, -1, ErrStale
+	}
 	v, blk, err := s.valueAt(ash, e, tx)
 	if blk >= 0 {
 		sh.conflict(e.key).Waits++
@@ -546,7 +557,9 @@ func (s *Store) readElem(sh, ash *shard, e *element, tx int) (Value, int, error)
 	if err != nil || blk >= 0 {
 		return v, blk, err
 	}
-	inc := int(s.inc[tx].Load())
+	// Begin may have moved tx on since the check above: the reader then
+	// carries the old incarnation and is ignored (the one rule only
+	// concerns current incarnations).
 	if n := len(e.readers); n > 0 && e.readers[n-1].tx == tx && e.readers[n-1].inc == inc {
 		e.readers[n-1].v = v // read again in the same run
 		return v, -1, nil

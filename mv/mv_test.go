@@ -3,6 +3,7 @@ package mv
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -54,7 +55,7 @@ func TestRuleScripts(t *testing.T) {
 		switch f[0] {
 		case "read":
 			n, _ := strconv.Atoi(f[2])
-			v, blk, err := s.Read(tx, slotKey(n))
+			v, blk, err := s.Read(tx, incs[tx], slotKey(n))
 			switch {
 			case err != nil:
 				got = "error " + err.Error()
@@ -106,7 +107,7 @@ func TestCreditsCommute(t *testing.T) {
 			t.Fatalf("credit by %d invalidated %v", tx, inv)
 		}
 	}
-	v, blk, err := s.Read(5, kb)
+	v, blk, err := s.Read(5, 0, kb)
 	if bal := v.Balance(); err != nil || blk >= 0 || bal.Uint64() != 130 {
 		t.Fatalf("observer saw %v (blk %d, err %v), want 130", bal.Uint64(), blk, err)
 	}
@@ -114,11 +115,39 @@ func TestCreditsCommute(t *testing.T) {
 		t.Fatalf("changed credit below the observer: invalidated %v, want [5]", inv)
 	}
 	s.Begin(5, 1) // restarted after the invalidation
-	if v, _, _ := s.Read(5, kb); v.BalanceU64() != 131 {
+	if v, _, _ := s.Read(5, 1, kb); v.BalanceU64() != 131 {
 		t.Fatalf("re-read saw %d, want 131", v.BalanceU64())
 	}
 	if inv := s.Finish(4, credit(1), nil); len(inv) != 1 || inv[0] != 5 {
 		t.Fatalf("new credit below the (re-read) observer must invalidate it: %v", inv)
+	}
+}
+
+// TestStaleReadRegistersNothing: a run that turned stale while it read
+// (its transaction was restarted, Begin) gets ErrStale and is not
+// registered as a reader, so a later change of the element does not
+// invalidate the new run for a value it never saw; the new run's own read
+// is registered and guarded by the one rule.
+func TestStaleReadRegistersNothing(t *testing.T) {
+	base := state.NewMem()
+	base.SetAccount(acct, state.Account{Nonce: 1})
+	k := slotKey(3)
+	s := New(base, 4)
+	s.Begin(2, 1) // tx 2 restarted: incarnation 0 is stale
+	if _, _, err := s.Read(2, 0, k); !errors.Is(err, ErrStale) {
+		t.Fatalf("stale read: err %v, want ErrStale", err)
+	}
+	w := func(x uint64) []KeyWrite {
+		return []KeyWrite{{k, Write{Val: Value{Word: common.BigToHash(uint256.NewInt(x).ToBig())}}}}
+	}
+	if inv := s.Finish(0, w(5), nil); len(inv) != 0 {
+		t.Fatalf("write below a stale read invalidated %v, want none", inv)
+	}
+	if v, blk, err := s.Read(2, 1, k); err != nil || blk >= 0 || v.Word[31] != 5 {
+		t.Fatalf("current read: %x (blk %d, err %v), want 5", v.Word, blk, err)
+	}
+	if inv := s.Finish(1, w(6), nil); len(inv) != 1 || inv[0] != 2 {
+		t.Fatalf("write below the current read invalidated %v, want [2]", inv)
 	}
 }
 
@@ -206,7 +235,7 @@ func TestResetThenSameValue(t *testing.T) {
 	seven := common.BigToHash(uint256.NewInt(7).ToBig())
 	base.SetStorage(acct, k.Slot, seven)
 	s := New(base, 4)
-	if v, blk, err := s.Read(0, k); err != nil || blk >= 0 || v.Word != seven {
+	if v, blk, err := s.Read(0, 0, k); err != nil || blk >= 0 || v.Word != seven {
 		t.Fatalf("tx 0 read %x (blk %d, err %v)", v.Word, blk, err)
 	}
 	// Written in the order a transaction reports them (slot, then reset);
@@ -215,11 +244,11 @@ func TestResetThenSameValue(t *testing.T) {
 		{k, Write{Val: Value{Word: seven}}},
 		{Key{Kind: Cleared, Addr: acct}, Write{Val: Value{Nonce: 1}}},
 	}, nil)
-	if v, blk, err := s.Read(1, k); err != nil || blk >= 0 || v.Word != seven {
+	if v, blk, err := s.Read(1, 0, k); err != nil || blk >= 0 || v.Word != seven {
 		t.Fatalf("above the re-creation the slot reads %x (blk %d, err %v), want 7", v.Word, blk, err)
 	}
 	// Another slot, not written by the re-creation, is gone.
-	if v, _, _ := s.Read(1, slotKey(8)); v.Word != (common.Hash{}) {
+	if v, _, _ := s.Read(1, 0, slotKey(8)); v.Word != (common.Hash{}) {
 		t.Fatalf("unwritten slot reads %x after the reset, want 0", v.Word)
 	}
 }

@@ -12,23 +12,23 @@ func AccountKeys(addr common.Address) (Key, Key) {
 	return Key{Kind: Account, Addr: addr}, Key{Kind: Balance, Addr: addr}
 }
 
-// ReadAccount reads an account's elements for tx. blocker >= 0: a pending
+// ReadAccount reads an account's elements for incarnation inc of tx. blocker >= 0: a pending
 // writer must finish first. An account with a balance exists even when only
 // credits made it (crediting creates accounts, as in serial execution).
-func (s *Store) ReadAccount(tx int, addr common.Address) (state.Account, bool, int, error) {
+func (s *Store) ReadAccount(tx, inc int, addr common.Address) (state.Account, bool, int, error) {
 	sh := s.shard(addr)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	return s.readAccountLocked(sh, tx, addr)
+	return s.readAccountLocked(sh, tx, inc, addr)
 }
 
-func (s *Store) readAccountLocked(sh *shard, tx int, addr common.Address) (state.Account, bool, int, error) {
+func (s *Store) readAccountLocked(sh *shard, tx, inc int, addr common.Address) (state.Account, bool, int, error) {
 	ea := sh.accountElem(addr)
-	a, blk, err := s.readElem(sh, nil, ea, tx)
+	a, blk, err := s.readElem(sh, nil, ea, tx, inc)
 	if err != nil || blk >= 0 {
 		return state.Account{}, false, blk, err
 	}
-	b, blk, err := s.readElem(sh, nil, ea.linked(sh, Balance), tx)
+	b, blk, err := s.readElem(sh, nil, ea.linked(sh, Balance), tx, inc)
 	if err != nil || blk >= 0 {
 		return state.Account{}, false, blk, err
 	}
@@ -40,36 +40,36 @@ func (s *Store) readAccountLocked(sh *shard, tx int, addr common.Address) (state
 // leaving its balance unread (balanceKnown false) when the account exists;
 // ObserveBalance reads it if the transaction needs it. Credits to a
 // balance nobody observes then never conflict.
-func (s *Store) ReadAccountLazy(tx int, addr common.Address) (state.Account, bool, bool, int, error) {
+func (s *Store) ReadAccountLazy(tx, inc int, addr common.Address) (state.Account, bool, bool, int, error) {
 	sh := s.shard(addr)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	a, blk, err := s.readElem(sh, nil, sh.accountElem(addr), tx)
+	a, blk, err := s.readElem(sh, nil, sh.accountElem(addr), tx, inc)
 	if err != nil || blk >= 0 {
 		return state.Account{}, false, false, blk, err
 	}
 	if !a.Exists {
 		// Existence may come from credits alone: read the balance too.
-		acct, ok, blk, err := s.readAccountLocked(sh, tx, addr)
+		acct, ok, blk, err := s.readAccountLocked(sh, tx, inc, addr)
 		return acct, ok, true, blk, err
 	}
 	return state.Account{Nonce: a.Nonce, CodeHash: a.Word}, true, false, -1, nil
 }
 
 // ObserveBalance reads the balance of addr for tx.
-func (s *Store) ObserveBalance(tx int, addr common.Address) (uint256.Int, int, error) {
+func (s *Store) ObserveBalance(tx, inc int, addr common.Address) (uint256.Int, int, error) {
 	_, kb := AccountKeys(addr)
-	b, blk, err := s.Read(tx, kb)
+	b, blk, err := s.Read(tx, inc, kb)
 	return b.Balance(), blk, err
 }
 
 // ReadSlot reads a storage slot for tx, registering on the slot (a
 // storage reset of the account re-checks it: see lockKey).
-func (s *Store) ReadSlot(tx int, addr common.Address, slot common.Hash) (common.Hash, int, error) {
+func (s *Store) ReadSlot(tx, inc int, addr common.Address, slot common.Hash) (common.Hash, int, error) {
 	k := Key{Kind: Slot, Addr: addr, Slot: slot}
 	sh, ash := s.lockKey(k)
 	defer s.unlockKey(sh, ash)
-	v, blk, err := s.readLocked(sh, ash, tx, k)
+	v, blk, err := s.readLocked(sh, ash, tx, inc, k)
 	return v.Word, blk, err
 }
 

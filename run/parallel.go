@@ -97,8 +97,6 @@ type Stats struct {
 	SerialFrom int
 }
 
-var errStale = errors.New("run: stale incarnation")
-
 // view is one transaction incarnation's window on the multi-version state.
 // Its reads take only the lock of the account they touch (mv's contract),
 // never the scheduler's.
@@ -110,9 +108,9 @@ type view struct {
 
 func (v *view) Account(addr common.Address) (state.Account, bool, error) {
 	if !v.s.Current(v.tx, v.inc) {
-		return state.Account{}, false, errStale
+		return state.Account{}, false, mv.ErrStale
 	}
-	a, ok, blk, err := v.s.ReadAccount(v.tx, addr)
+	a, ok, blk, err := v.s.ReadAccount(v.tx, v.inc, addr)
 	if blk >= 0 {
 		v.blocker = blk
 		return a, ok, state.ErrNotReady
@@ -122,9 +120,9 @@ func (v *view) Account(addr common.Address) (state.Account, bool, error) {
 
 func (v *view) AccountLazy(addr common.Address) (state.Account, bool, bool, error) {
 	if !v.s.Current(v.tx, v.inc) {
-		return state.Account{}, false, false, errStale
+		return state.Account{}, false, false, mv.ErrStale
 	}
-	a, ok, known, blk, err := v.s.ReadAccountLazy(v.tx, addr)
+	a, ok, known, blk, err := v.s.ReadAccountLazy(v.tx, v.inc, addr)
 	if blk >= 0 {
 		v.blocker = blk
 		return a, ok, known, state.ErrNotReady
@@ -134,9 +132,9 @@ func (v *view) AccountLazy(addr common.Address) (state.Account, bool, bool, erro
 
 func (v *view) ObserveBalance(addr common.Address) (uint256.Int, error) {
 	if !v.s.Current(v.tx, v.inc) {
-		return uint256.Int{}, errStale
+		return uint256.Int{}, mv.ErrStale
 	}
-	b, blk, err := v.s.ObserveBalance(v.tx, addr)
+	b, blk, err := v.s.ObserveBalance(v.tx, v.inc, addr)
 	if blk >= 0 {
 		v.blocker = blk
 		return b, state.ErrNotReady
@@ -150,9 +148,9 @@ func (v *view) Code(addr common.Address, h common.Hash) ([]byte, error) {
 
 func (v *view) Storage(addr common.Address, slot common.Hash) (common.Hash, error) {
 	if !v.s.Current(v.tx, v.inc) {
-		return common.Hash{}, errStale
+		return common.Hash{}, mv.ErrStale
 	}
-	w, blk, err := v.s.ReadSlot(v.tx, addr, slot)
+	w, blk, err := v.s.ReadSlot(v.tx, v.inc, addr, slot)
 	if blk >= 0 {
 		v.blocker = blk
 		return w, state.ErrNotReady
@@ -215,8 +213,31 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	if opt.MaxBatch > 0 && len(txs) > opt.MaxBatch {
 		return batched(rules, env, txs, src, opt, stats)
 	}
+	// The other workers start now and wait for the batch: a new goroutine
+	// can take a few hundred microseconds to run when the processor it is
+	// handed to sleeps (measured on a 2-vCPU VM), and the set-up below
+	// hides part of that wait.
+	w := max(opt.Workers, 1)
+	var (
+		begin atomic.Int32 // 0: set-up runs; 1: work; 2: the block runs serially
+		body  func(i int)  // set before begin turns 1
+		wg    sync.WaitGroup
+	)
+	for i := 1; i < w; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for begin.Load() == 0 {
+				runtime.Gosched()
+			}
+			if begin.Load() == 1 {
+				body(i)
+			}
+		}()
+	}
 	bs := blockStructure(txs)
 	if why := bs.serialWhy(len(txs), opt.MinBound); why != "" && !opt.Force {
+		begin.Store(2)
 		stats.Serial, stats.Runs, stats.Fallback = true, len(txs), why
 		return Serial(rules, env, txs, src)
 	}
@@ -413,7 +434,6 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	// does), each one part of the shards, once all of them have left the
 	// loop: a stale run still reading would change the elements under the
 	// walk. The calling goroutine is worker 0 and merges the parts.
-	w := max(opt.Workers, 1)
 	const all = int(^uint(0) >> 1)
 	parts := make([]*mv.DiffPart, w)
 	var left, partsDone atomic.Int32
@@ -426,11 +446,8 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		parts[i] = store.DiffPart(all, i, w)
 		partsDone.Add(1)
 	}
-	var wg sync.WaitGroup
-	for i := 1; i < w; i++ {
-		wg.Add(1)
-		go func() { defer wg.Done(); diffPart(i, worker()) }()
-	}
+	body = func(i int) { diffPart(i, worker()) }
+	begin.Store(1)
 	final := worker()
 	diffPart(0, final)
 	if final {

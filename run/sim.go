@@ -163,7 +163,7 @@ func (v *simView) read(k ...mv.Key) {
 
 func (v *simView) Account(addr common.Address) (state.Account, bool, error) {
 	v.run.meter.work += v.run.meter.m.Access
-	a, ok, blk, err := v.s.ReadAccount(v.run.tx, addr)
+	a, ok, blk, err := v.s.ReadAccount(v.run.tx, v.run.inc, addr)
 	if blk >= 0 {
 		v.run.blocker = blk
 		return a, ok, state.ErrNotReady
@@ -175,7 +175,7 @@ func (v *simView) Account(addr common.Address) (state.Account, bool, error) {
 
 func (v *simView) AccountLazy(addr common.Address) (state.Account, bool, bool, error) {
 	v.run.meter.work += v.run.meter.m.Access
-	a, ok, known, blk, err := v.s.ReadAccountLazy(v.run.tx, addr)
+	a, ok, known, blk, err := v.s.ReadAccountLazy(v.run.tx, v.run.inc, addr)
 	if blk >= 0 {
 		v.run.blocker = blk
 		return a, ok, known, state.ErrNotReady
@@ -191,7 +191,7 @@ func (v *simView) AccountLazy(addr common.Address) (state.Account, bool, bool, e
 
 func (v *simView) ObserveBalance(addr common.Address) (uint256.Int, error) {
 	v.run.meter.work += v.run.meter.m.Access
-	b, blk, err := v.s.ObserveBalance(v.run.tx, addr)
+	b, blk, err := v.s.ObserveBalance(v.run.tx, v.run.inc, addr)
 	if blk >= 0 {
 		v.run.blocker = blk
 		return b, state.ErrNotReady
@@ -208,7 +208,7 @@ func (v *simView) Code(addr common.Address, h common.Hash) ([]byte, error) {
 
 func (v *simView) Storage(addr common.Address, slot common.Hash) (common.Hash, error) {
 	v.run.meter.work += v.run.meter.m.Access
-	w, blk, err := v.s.ReadSlot(v.run.tx, addr, slot)
+	w, blk, err := v.s.ReadSlot(v.run.tx, v.run.inc, addr, slot)
 	if blk >= 0 {
 		v.run.blocker = blk
 		return w, state.ErrNotReady
