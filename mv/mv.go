@@ -17,8 +17,10 @@
 // concurrently (each with its own FinishBuf), as may Predict for a
 // transaction that has not started, while the calls for one transaction
 // are serialised by the caller (Finish, on the store's own buffers, one
-// at a time); the flags (MarkPending, Begin, SetCommitted, Current) are
-// atomic and may be called at any time; the reporting calls (Diff, DiffAt,
+// at a time); the flags (MarkPending, Begin, Current) are atomic and may
+// be called at any time, SetCommitted too, its calls serialised by the
+// caller (with a k that only grows), and after the Finish of every
+// transaction below k; the reporting calls (Diff, DiffAt,
 // Sources, Conflicts) must run alone. Elements are guarded per shard (an
 // account's own elements share one; its slots are spread by slot), which
 // is all the one rule needs: its check is local to the element.
@@ -27,6 +29,7 @@ package mv
 import (
 	"encoding/binary"
 	"errors"
+	"math"
 	"slices"
 	"sort"
 	"sync"
@@ -148,6 +151,16 @@ type Store struct {
 	inc []atomic.Int32
 	// pending[tx]: tx's writes are estimates (it runs again).
 	pending []atomic.Bool
+	// sinkBal is the fee sink's balance element (SetFeeSink), or nil.
+	sinkBal *element
+	// fees[tx] is tx's credit to the fee sink (written by tx's Finish);
+	// feeSum[k] is the sum of fees[0..k-1] and feeN[k] the number of
+	// them that are not zero, both filled up to the final prefix by
+	// SetCommitted (feeDone: how far).
+	fees    []uint256.Int
+	feeSum  []uint256.Int
+	feeN    []int32
+	feeDone int
 
 	_ [64]byte
 
@@ -193,6 +206,7 @@ func New(base state.Source, n int) *Store {
 	s.base, s.n = base, n
 	s.inc = resize(s.inc, n)
 	s.pending = resize(s.pending, n)
+	s.sinkBal, s.feeDone = nil, 0
 	s.written = resize(s.written, n)
 	// Each transaction's list of written elements starts in one shared
 	// array (not cleared: the lists start empty).
@@ -248,7 +262,7 @@ func (s *Store) Release() {
 	}
 	clear(s.codes)
 	clear(s.written)
-	s.base = nil
+	s.base, s.sinkBal = nil, nil
 	s.Hot = s.Hot[:0]
 	s.fb.reset()
 	s.committed.Store(0)
@@ -503,6 +517,9 @@ func (s *Store) valueAt(ash *shard, e *element, tx int) (Value, int, error) {
 			return Value{}, v.tx, nil
 		}
 		if !v.w.Credit {
+			if e == s.sinkBal {
+				return s.sinkValue(e, v.w.Val, v.tx, tx, credits, &sum)
+			}
 			return addCredits(v.w.Val, credits, &sum), -1, nil
 		}
 		c := v.w.Val.Balance()
@@ -512,7 +529,25 @@ func (s *Store) valueAt(ash *shard, e *element, tx int) (Value, int, error) {
 	if err := s.loadBase(e); err != nil {
 		return Value{}, -1, err
 	}
+	if e == s.sinkBal {
+		return s.sinkValue(e, e.base, -1, tx, credits, &sum)
+	}
 	return addCredits(e.base, credits, &sum), -1, nil
+}
+
+// sinkValue is valueAt's end for the fee sink's balance: v, written by
+// transaction from (-1: the base), plus the credits above it, plus the
+// fees of the transactions between from and tx, once all of those are
+// final (AwaitPrefix until then).
+func (s *Store) sinkValue(e *element, v Value, from, tx int, credits bool, sum *uint256.Int) (Value, int, error) {
+	hi := min(tx, s.n)
+	if hi > int(s.committed.Load()) {
+		return Value{}, AwaitPrefix, nil
+	}
+	if s.sinkFees(from, hi, sum) {
+		credits = true
+	}
+	return addCredits(v, credits, sum), -1, nil
 }
 
 // addCredits adds sum to a balance value when there were credits.
@@ -647,7 +682,16 @@ func (s *Store) FinishWith(b *FinishBuf, tx int, writes []KeyWrite, codes map[co
 	for i := len(writes) - 1; i >= 0 && writes[i].Key.Kind == Cleared; i-- {
 		b.resets = append(b.resets, writes[i].Key.Addr)
 	}
+	if s.sinkBal != nil {
+		s.fees[tx].Clear()
+	}
 	for i := range writes {
+		if s.isSinkCredit(&writes[i]) {
+			// Only tx's Finish writes fees[tx], and only reads of a final
+			// prefix (SetCommitted) read it.
+			s.fees[tx] = writes[i].Write.Val.Balance()
+			continue
+		}
 		s.finishWrite(b, tx, &writes[i].Key, &writes[i].Write, committed)
 	}
 	// Elements of tx's previous run that this one did not write.
@@ -831,11 +875,21 @@ func (s *Store) check(b *FinishBuf, sh, ash *shard, e *element, tx, committed in
 func (s *Store) Sources(tx int, k Key) []int {
 	var out []int
 	if e := s.shardFor(k).elems[k]; e != nil {
+		from := -1
 		for i := e.below(tx); i >= 0; i-- {
 			v := &e.versions[i]
 			out = append(out, v.tx)
 			if !v.w.Credit {
+				from = v.tx
 				break
+			}
+		}
+		if e == s.sinkBal {
+			// The fees between the last full write and tx.
+			for t := from + 1; t < min(tx, s.n); t++ {
+				if !s.fees[t].IsZero() {
+					out = append(out, t)
+				}
 			}
 		}
 	}
@@ -889,5 +943,69 @@ func (s *Store) Predict(tx int, keys ...Key) {
 func (s *Store) Current(tx, inc int) bool { return int(s.inc[tx].Load()) == inc }
 
 // SetCommitted tells the store that transactions below k are final: their
-// reads can never be invalidated again, so they are forgotten.
-func (s *Store) SetCommitted(k int) { s.committed.Store(int64(k)) }
+// reads can never be invalidated again, so they are forgotten; their fees
+// to the sink (SetFeeSink) are summed.
+func (s *Store) SetCommitted(k int) {
+	if s.sinkBal != nil {
+		// Before committed moves: a reader that sees the new prefix sees
+		// its fee sums too.
+		for j := s.feeDone; j < k; j++ {
+			s.feeSum[j+1].Add(&s.feeSum[j], &s.fees[j])
+			s.feeN[j+1] = s.feeN[j]
+			if !s.fees[j].IsZero() {
+				s.feeN[j+1]++
+			}
+		}
+		s.feeDone = max(s.feeDone, k)
+	}
+	s.committed.Store(int64(k))
+}
+
+// AwaitPrefix is the blocker a read returns when the value it needs
+// depends on every transaction below the reader being final (the fee
+// sink's balance): the driver parks the reader until they are
+// (sched.WaitFinal), then it reads again.
+const AwaitPrefix = math.MaxInt32
+
+// SetFeeSink makes addr's balance the batch's fee sink (call it with the
+// block's coinbase after New, before anything else). Every transaction
+// credits the coinbase with its fee, so as an element with a credit
+// version per transaction it was written by every Finish: one lock and a
+// few cache lines that every core wrote in turn. The sink takes credits
+// into a per-transaction array instead (Finish writes fees[tx], no lock),
+// and a read of its balance waits until every transaction below the
+// reader is final (AwaitPrefix): its value is then the element's plus a
+// prefix sum of final fees, and no change below can invalidate it. Full
+// writes of the balance (by transactions that observed it) stay versions.
+// Reading the coinbase's balance is rare (its own transactions, payments
+// that check it); a reader that does gives up speculation at that read,
+// where before it was invalidated by each fee below that changed.
+func (s *Store) SetFeeSink(addr common.Address) {
+	n := s.n
+	s.fees = resize(s.fees, n)
+	s.feeSum = resize(s.feeSum, n+1)
+	s.feeN = resize(s.feeN, n+1)
+	s.feeDone = 0
+	sh := s.shard(addr)
+	sh.mu.Lock()
+	s.sinkBal = sh.accountElem(addr).linked(sh, Balance)
+	sh.mu.Unlock()
+}
+
+// isSinkCredit reports whether w is a credit to the fee sink.
+func (s *Store) isSinkCredit(kw *KeyWrite) bool {
+	return s.sinkBal != nil && kw.Write.Credit && kw.Key.Kind == Balance && kw.Key.Addr == s.sinkBal.key.Addr
+}
+
+// sinkFees adds to sum the fees of the transactions in (from, hi) (all
+// final) and reports whether there were any.
+func (s *Store) sinkFees(from, hi int, sum *uint256.Int) bool {
+	lo := from + 1
+	if lo >= hi || s.feeN[hi] == s.feeN[lo] {
+		return false
+	}
+	var d uint256.Int
+	d.Sub(&s.feeSum[hi], &s.feeSum[lo])
+	sum.Add(sum, &d)
+	return true
+}

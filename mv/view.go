@@ -236,7 +236,7 @@ func (s *Store) DiffPart(k, part, parts int) *DiffPart {
 				}
 				out.slots = append(out.slots, slotValue{e.key.Addr, e.key.Slot, v.Word})
 			case Account:
-				if !written(e, k) && !written(e.bal, k) && !written(e.cleared, k) {
+				if !written(e, k) && !written(e.bal, k) && !written(e.cleared, k) && !s.sinkCredited(e.bal, k) {
 					continue
 				}
 				out.accts = append(out.accts, acctDiff{addr: e.key.Addr})
@@ -249,6 +249,12 @@ func (s *Store) DiffPart(k, part, parts int) *DiffPart {
 		}
 	}
 	return out
+}
+
+// sinkCredited reports whether e is the fee sink's balance and some
+// transaction below k paid it a fee (k within the final prefix).
+func (s *Store) sinkCredited(e *element, k int) bool {
+	return e != nil && e == s.sinkBal && s.feeN[min(k, s.n)] > 0
 }
 
 // written reports whether e (nil: never touched) has a version below k.

@@ -121,8 +121,9 @@ func (h *History) learnNow(store *mv.Store, sc *sched.Sched, txs []*chain.Messag
 // newBatch sets up the multi-version state and the scheduler of a batch,
 // with what the first two layers of concurrency control know: the block's
 // structure (st, see structure.apply) and learned history.
-func newBatch(src state.Source, txs []*chain.Message, st *structure, maxRuns int, h *History) (*mv.Store, *sched.Sched) {
+func newBatch(src state.Source, coinbase common.Address, txs []*chain.Message, st *structure, maxRuns int, h *History) (*mv.Store, *sched.Sched) {
 	store := mv.New(src, len(txs))
+	store.SetFeeSink(coinbase)
 	sc := sched.New(len(txs), maxRuns)
 	st.apply(store, sc, txs)
 	h.predictAll(store, txs)

@@ -242,7 +242,7 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		return Serial(rules, env, txs, src)
 	}
 	n := len(txs)
-	store, sc := newBatch(src, txs, bs, opt.MaxRuns, opt.History)
+	store, sc := newBatch(src, env.Coinbase, txs, bs, opt.MaxRuns, opt.History)
 	release := true
 	defer func() { // after every worker has stopped (wg.Wait below)
 		if release {
@@ -395,7 +395,11 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 			}
 			switch {
 			case errors.Is(err, state.ErrNotReady):
-				sc.Park(t.Tx, v.blocker, store.IsPending(v.blocker))
+				if v.blocker == mv.AwaitPrefix {
+					sc.WaitFinal(t.Tx)
+				} else {
+					sc.Park(t.Tx, v.blocker, store.IsPending(v.blocker))
+				}
 			case err != nil:
 				// A panic or source failure. Speculative state can be
 				// inconsistent, so retry from scratch while runs remain.

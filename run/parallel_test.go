@@ -14,17 +14,18 @@ import (
 )
 
 // hotCode: slot := calldata[0:32]; storage[slot] += calldata[32:64];
-// LOG0(new value); also reads the caller's balance into slot 100 when the
-// third word is non-zero. Read-modify-write on a few slots makes conflicts.
+// LOG0(new value); also reads the balance of the address in the third
+// word (the caller's, or the coinbase's: the fee sink) into slot 100 when
+// that word is non-zero. Read-modify-write on a few slots makes conflicts.
 var hotCode = []byte{
 	evm.PUSH0, evm.CALLDATALOAD, evm.DUP1, evm.SLOAD, // slot, old
 	evm.PUSH1, 32, evm.CALLDATALOAD, evm.ADD, // slot, new
 	evm.DUP1, evm.PUSH0, evm.MSTORE, // mem[0]=new
 	evm.SWAP1, evm.SSTORE, // storage[slot]=new
 	evm.PUSH1, 32, evm.PUSH0, evm.LOG0,
-	evm.PUSH1, 64, evm.CALLDATALOAD, evm.ISZERO, evm.PUSH1, 30, evm.JUMPI,
-	evm.CALLER, evm.BALANCE, evm.PUSH1, 100, evm.SSTORE,
-	evm.JUMPDEST, evm.STOP,
+	evm.PUSH1, 64, evm.CALLDATALOAD, evm.DUP1, evm.ISZERO, evm.PUSH1, 29, evm.JUMPI, // addr
+	evm.BALANCE, evm.PUSH1, 100, evm.SSTORE,
+	evm.JUMPDEST, evm.STOP, // offset 29
 }
 
 var (
@@ -52,12 +53,20 @@ func genWorkload(t *rapid.T) genBlock {
 	}
 	pre.SetAccount(hot, state.Account{})
 	pre.SetCode(hot, hotCode)
+	// The coinbase sends too (its funds check observes the fee sink).
+	pre.SetAccount(coinbase, state.Account{Balance: *uint256.NewInt(1e18)})
 	nTx := rapid.IntRange(0, 40).Draw(t, "txs")
-	nonces := make([]uint64, nAcc)
+	nonces := make([]uint64, nAcc+1)
 	var txs []*chain.Message
 	for i := 0; i < nTx; i++ {
-		s := rapid.IntRange(0, nAcc-1).Draw(t, "sender")
-		m := &chain.Message{From: eoa(s), Nonce: nonces[s], Gas: 100000}
+		s := rapid.IntRange(0, nAcc).Draw(t, "sender")
+		from := coinbase
+		if s < nAcc {
+			from = eoa(s)
+		}
+		// Some transactions run out of gas (in the contract's SSTORE).
+		gas := rapid.SampledFrom([]uint64{100000, 100000, 100000, 30000}).Draw(t, "gas")
+		m := &chain.Message{From: from, Nonce: nonces[s], Gas: gas}
 		m.GasPrice.SetUint64(uint64(rapid.IntRange(10, 12).Draw(t, "price")))
 		nonces[s]++
 		switch rapid.IntRange(0, 2).Draw(t, "kind") {
@@ -72,8 +81,14 @@ func genWorkload(t *rapid.T) genBlock {
 			to := hot
 			m.To = &to
 			slot := uint64(rapid.IntRange(0, 2).Draw(t, "slot"))
-			m.Data = append(append(word(slot), word(uint64(rapid.IntRange(0, 3).Draw(t, "inc")))...),
-				word(uint64(rapid.IntRange(0, 1).Draw(t, "readBal")))...)
+			var bal common.Hash // whose balance to read, if anyone's
+			switch rapid.IntRange(0, 2).Draw(t, "readBal") {
+			case 1:
+				bal = common.BytesToHash(m.From.Bytes())
+			case 2:
+				bal = common.BytesToHash(coinbase.Bytes())
+			}
+			m.Data = append(append(word(slot), word(uint64(rapid.IntRange(0, 3).Draw(t, "inc")))...), bal[:]...)
 		}
 		txs = append(txs, m)
 	}

@@ -337,7 +337,7 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		return res, d, rep, err
 	}
 
-	store, sc := newBatch(src, txs, st, opt.MaxRuns, opt.History)
+	store, sc := newBatch(src, env.Coinbase, txs, st, opt.MaxRuns, opt.History)
 	defer store.Release()
 	results := make([]*chain.Result, n)
 	runs := make([]*simRun, n)
@@ -420,7 +420,11 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		}
 		switch {
 		case errors.Is(ev.err, state.ErrNotReady):
-			sc.Park(r.tx, r.blocker, store.IsPending(r.blocker))
+			if r.blocker == mv.AwaitPrefix {
+				sc.WaitFinal(r.tx)
+			} else {
+				sc.Park(r.tx, r.blocker, store.IsPending(r.blocker))
+			}
 		case ev.err != nil:
 			if sc.Committed() == r.tx {
 				return nil, nil, nil, ev.err

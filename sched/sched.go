@@ -36,7 +36,10 @@ type Sched struct {
 	started  []bool // the current incarnation has begun (resume on wake)
 	runs     []int
 	parkedOn map[int][]int
-	ready    intHeap
+	// awaitsPrefix[tx]: tx is parked until every transaction below it is
+	// final (WaitFinal); allocated at the first such park.
+	awaitsPrefix []bool
+	ready        intHeap
 	commit   int
 	// MaxRuns bounds the runs of one transaction; past it Exceeded is true
 	// and the driver falls back to serial execution.
@@ -117,6 +120,23 @@ func (s *Sched) Park(tx, writer int, stillPending bool) {
 	s.parkedOn[writer] = append(s.parkedOn[writer], tx)
 }
 
+// WaitFinal parks tx until every transaction below it is final
+// (Committed() == tx): what it read needs all of their results (the fee
+// sink's balance, see mv.AwaitPrefix). If they already are, tx is ready
+// again at once.
+func (s *Sched) WaitFinal(tx int) {
+	s.Parks++
+	if tx <= s.commit {
+		s.makeReady(tx)
+		return
+	}
+	if s.awaitsPrefix == nil {
+		s.awaitsPrefix = make([]bool, s.n)
+	}
+	s.status[tx] = Parked
+	s.awaitsPrefix[tx] = true
+}
+
 // Finish records that tx's run finished (its writes are in the
 // multi-version state) and that the transactions in invalidated must run
 // again. It wakes the transactions parked on tx.
@@ -147,6 +167,9 @@ func (s *Sched) Invalidate(tx int) {
 	}
 	s.inc[tx]++
 	s.started[tx] = false
+	if s.awaitsPrefix != nil {
+		s.awaitsPrefix[tx] = false
+	}
 	s.Reexecutions++
 	if s.status[tx] != Ready {
 		s.makeReady(tx)
@@ -156,6 +179,12 @@ func (s *Sched) Invalidate(tx int) {
 func (s *Sched) advance() {
 	for s.commit < s.n && s.status[s.commit] == Done {
 		s.commit++
+	}
+	if c := s.commit; c < s.n && s.awaitsPrefix != nil && s.awaitsPrefix[c] {
+		s.awaitsPrefix[c] = false
+		if s.status[c] == Parked {
+			s.makeReady(c)
+		}
 	}
 }
 
