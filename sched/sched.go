@@ -40,7 +40,7 @@ type Sched struct {
 	// final (WaitFinal); allocated at the first such park.
 	awaitsPrefix []bool
 	ready        intHeap
-	commit   int
+	commit       int
 	// MaxRuns bounds the runs of one transaction; past it Exceeded is true
 	// and the driver falls back to serial execution.
 	MaxRuns  int
