@@ -518,7 +518,7 @@ func (s *Store) valueAt(ash *shard, e *element, tx int) (Value, int, error) {
 		}
 		if !v.w.Credit {
 			if e == s.sinkBal {
-				return s.sinkValue(e, v.w.Val, v.tx, tx, credits, &sum)
+				return s.sinkValue(v.w.Val, v.tx, tx, credits, &sum)
 			}
 			return addCredits(v.w.Val, credits, &sum), -1, nil
 		}
@@ -530,7 +530,7 @@ func (s *Store) valueAt(ash *shard, e *element, tx int) (Value, int, error) {
 		return Value{}, -1, err
 	}
 	if e == s.sinkBal {
-		return s.sinkValue(e, e.base, -1, tx, credits, &sum)
+		return s.sinkValue(e.base, -1, tx, credits, &sum)
 	}
 	return addCredits(e.base, credits, &sum), -1, nil
 }
@@ -539,7 +539,7 @@ func (s *Store) valueAt(ash *shard, e *element, tx int) (Value, int, error) {
 // transaction from (-1: the base), plus the credits above it, plus the
 // fees of the transactions between from and tx, once all of those are
 // final (AwaitPrefix until then).
-func (s *Store) sinkValue(e *element, v Value, from, tx int, credits bool, sum *uint256.Int) (Value, int, error) {
+func (s *Store) sinkValue(v Value, from, tx int, credits bool, sum *uint256.Int) (Value, int, error) {
 	hi := min(tx, s.n)
 	if hi > int(s.committed.Load()) {
 		return Value{}, AwaitPrefix, nil

@@ -1,6 +1,8 @@
 package mv
 
 import (
+	"fmt"
+
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/holiman/uint256"
 	"github.com/velarium/velarium/chain"
@@ -199,6 +201,12 @@ type slotValue struct {
 // nothing else may use the store meanwhile. MergeDiff assembles them.
 func (s *Store) DiffPart(k, part, parts int) *DiffPart {
 	out := &DiffPart{}
+	if c := int(s.committed.Load()); min(k, s.n) > c {
+		// The values above the final prefix are not settled (and the fee
+		// sums not filled).
+		out.err = fmt.Errorf("mv: diff at %d beyond the final prefix (%d)", k, c)
+		return out
+	}
 	lo, hi := part*nShards/parts, (part+1)*nShards/parts
 	// Size the outputs once: at most one entry per Account or Slot element.
 	var na, ns int

@@ -441,20 +441,25 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	const all = int(^uint(0) >> 1)
 	parts := make([]*mv.DiffPart, w)
 	var left, partsDone atomic.Int32
-	diffPart := func(i int, final bool) {
+	diffPart := func(i int) bool {
 		left.Add(1)
-		if !final {
-			return
-		}
 		spinUntil(&left, int32(w))
+		// Every worker has left the loop: the scheduler no longer changes
+		// (the atomic hand-over orders the last writes before this), so
+		// all workers decide alike. Deciding on leaving instead hung the
+		// block when a worker left on Exceeded or abandon and another
+		// worker's run in flight then finished the block.
+		if fatal != nil || !sc.Finished() {
+			return false
+		}
 		parts[i] = store.DiffPart(all, i, w)
 		partsDone.Add(1)
+		return true
 	}
-	body = func(i int) { diffPart(i, worker()) }
+	body = func(i int) { worker(); diffPart(i) }
 	begin.Store(1)
-	final := worker()
-	diffPart(0, final)
-	if final {
+	worker()
+	if diffPart(0) {
 		spinUntil(&partsDone, int32(w))
 	}
 	wg.Wait()
@@ -486,11 +491,6 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 			return nil, nil, fmt.Errorf("serial continuation from transaction %d: %w", k, err)
 		}
 		return results, ov.Diff(), nil
-	}
-	for i, p := range parts {
-		if p == nil { // a worker left before the last result was accepted
-			parts[i] = store.DiffPart(all, i, w)
-		}
 	}
 	d, err := store.MergeDiff(all, parts)
 	if err != nil {

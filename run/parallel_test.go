@@ -2,7 +2,9 @@ package run
 
 import (
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/holiman/uint256"
@@ -171,6 +173,58 @@ func TestParallelEqualsSerial(t *testing.T) {
 			total.Runs += st.Runs
 			total.Reexecutions += st.Reexecutions
 			total.Parks += st.Parks
+		}
+	})
+}
+
+// TestBoundedRunsEqualsSerial: with runs bounded low (1-3) a transaction
+// exceeds them often, and the workers stop while others still have runs in
+// flight, one of which may finish the block (issue 5, "runs per
+// transaction are bounded, with a serial fallback"). The result must equal
+// serial, and the workers must agree on whether the block was finished:
+// deciding on leaving hung the hand-over (found by review, 2026-11-25).
+// A watchdog turns a hang into a failure with the seed.
+func TestBoundedRunsEqualsSerial(t *testing.T) {
+	rules := fork.Get(fork.Cancun)
+	exceeded := 0
+	defer func() {
+		t.Logf("blocks that exceeded their runs: %d", exceeded)
+	}()
+	rapid.Check(t, func(t *rapid.T) {
+		g := genWorkload(t)
+		want, wantDiff, err := Serial(rules, g.env, g.txs, g.pre)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range []int{2, 4, 8} {
+			opt := Options{Workers: w, MinTxs: 0, MaxRuns: rapid.IntRange(1, 3).Draw(t, "maxRuns"),
+				MaxBatch: rapid.IntRange(0, 16).Draw(t, "maxBatch"), Adaptive: rapid.Bool().Draw(t, "adaptive"),
+				AdaptiveMin: rapid.IntRange(1, 4).Draw(t, "adaptiveMin")}
+			type out struct {
+				res  []*chain.Result
+				diff state.Diff
+				st   Stats
+				err  error
+			}
+			done := make(chan out, 1)
+			go func() {
+				var o out
+				o.res, o.diff, o.err = Parallel(rules, g.env, g.txs, g.pre, opt, &o.st)
+				done <- o
+			}()
+			var o out
+			select {
+			case o = <-done:
+			case <-time.After(2 * time.Minute):
+				t.Fatalf("workers %d: no result after 2 minutes (hung)", w)
+			}
+			if o.err != nil {
+				t.Fatalf("workers %d: %v", w, o.err)
+			}
+			compare(t, want, o.res, wantDiff, o.diff, g.pre)
+			if strings.Contains(o.st.Fallback, "exceeded") {
+				exceeded++
+			}
 		}
 	})
 }
