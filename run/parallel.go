@@ -313,9 +313,8 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 			restart(r)
 		}
 	}
-	// worker runs tasks until the block is final or abandoned and reports
-	// whether it is final.
-	worker := func() bool {
+	// worker runs tasks until the block is final or abandoned.
+	worker := func() {
 		var writer mv.Writer // this worker's writes, buffers reused run after run
 		var fb mv.FinishBuf  // and its buffers for recording them
 		var inval []int      // readers its transaction's Finishes invalidated
@@ -326,7 +325,7 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 			if fatal != nil || sc.Finished() || sc.Exceeded || abandon {
 				changes.Add(1)
 				cond.Broadcast()
-				return fatal == nil && sc.Finished()
+				return
 			}
 			t, ok := sc.Next()
 			if !ok {
