@@ -1,11 +1,12 @@
 package replay
 
 import (
-	"bufio"
 	_ "embed"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/velarium/velarium/internal/tabfile"
 )
 
 //go:embed known-failures.txt
@@ -32,27 +33,22 @@ func DefaultKnownFailures() *KnownFailures {
 // starting with # are ignored.
 func ParseKnownFailures(r io.Reader) (*KnownFailures, error) {
 	k := &KnownFailures{reasons: map[string]string{}}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		s := strings.TrimRight(sc.Text(), "\r")
-		if t := strings.TrimSpace(s); t == "" || strings.HasPrefix(t, "#") {
-			continue
-		}
-		name, reason, ok := strings.Cut(s, "\t")
-		name = strings.TrimSpace(name)
-		if !ok || name == "" || strings.TrimSpace(reason) == "" {
-			return nil, fmt.Errorf("line %d: want \"test name<TAB>reason\"", line)
+	err := tabfile.Each(r, 2, func(line int, cols []string) error {
+		name := strings.TrimSpace(cols[0])
+		if len(cols) < 2 || name == "" || strings.TrimSpace(cols[1]) == "" {
+			return fmt.Errorf("line %d: want \"test name<TAB>reason\"", line)
 		}
 		if _, dup := k.reasons[name]; dup {
-			return nil, fmt.Errorf("line %d: %s listed twice", line, name)
+			return fmt.Errorf("line %d: %s listed twice", line, name)
 		}
-		k.reasons[name] = strings.TrimSpace(reason)
+		k.reasons[name] = strings.TrimSpace(cols[1])
 		k.order = append(k.order, name)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return k, sc.Err()
+	return k, nil
 }
 
 // Lookup reports whether test is listed and why.

@@ -1,7 +1,6 @@
 package statetest
 
 import (
-	"bufio"
 	_ "embed"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/velarium/velarium/fork"
+	"github.com/velarium/velarium/internal/tabfile"
 )
 
 //go:embed known-failures.txt
@@ -60,30 +60,22 @@ func DefaultKnownFailures() *KnownFailures {
 // index and reason. Empty lines and lines starting with # are ignored.
 func ParseKnownFailures(r io.Reader) (*KnownFailures, error) {
 	k := &KnownFailures{byKey: make(map[knownKey][]int)}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		s := strings.TrimRight(sc.Text(), "\r")
-		if strings.TrimSpace(s) == "" || strings.HasPrefix(strings.TrimSpace(s), "#") {
-			continue
-		}
-		cols := strings.SplitN(s, "\t", 5)
+	err := tabfile.Each(r, 5, func(line int, cols []string) error {
 		if len(cols) < 4 {
-			return nil, fmt.Errorf("line %d: want at least 4 tab-separated columns, have %d", line, len(cols))
+			return fmt.Errorf("line %d: want at least 4 tab-separated columns, have %d", line, len(cols))
 		}
 		idx, err := strconv.Atoi(strings.TrimSpace(cols[3]))
 		if err != nil {
-			return nil, fmt.Errorf("line %d: bad index %q", line, cols[3])
+			return fmt.Errorf("line %d: bad index %q", line, cols[3])
 		}
 		f := KnownFailure{Path: filepath.ToSlash(strings.TrimSpace(cols[0])), Test: cols[1], Fork: cols[2], Index: idx}
 		if len(cols) == 5 {
 			f.Reason = cols[4]
 		}
 		k.add(f)
-	}
-	if err := sc.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	return k, nil
