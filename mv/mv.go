@@ -592,6 +592,12 @@ func (s *Store) readElem(sh, ash *shard, e *element, tx, inc int) (Value, int, e
 	if err != nil || blk >= 0 {
 		return v, blk, err
 	}
+	if tx <= int(s.committed.Load()) {
+		// Every transaction below tx is final: no write below it can
+		// change this value any more, so there is nothing to register
+		// for (the one rule only guards against writes below).
+		return v, -1, nil
+	}
 	// Begin may have moved tx on since the check above: the reader then
 	// carries the old incarnation and is ignored (the one rule only
 	// concerns current incarnations).
