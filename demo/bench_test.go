@@ -41,16 +41,7 @@ func BenchmarkDemo(b *testing.B) {
 		}
 	}
 	for _, w := range wls {
-		blk, err := w.Gen(*benchSize, 1)
-		if err != nil {
-			b.Fatal(err)
-		}
-		rules := Rules()
-		want, wantDiff, err := run.Serial(rules, blk.Env, blk.Txs, blk.Pre)
-		if err != nil {
-			b.Fatal(err)
-		}
-		wantRoot := root(blk.Pre, wantDiff)
+		blk, rules, want, wantRoot := serialBlock(b, w, *benchSize, 1)
 		name := func(s string) string {
 			if len(wls) == 1 {
 				return s

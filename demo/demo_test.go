@@ -187,7 +187,7 @@ func TestContracts(t *testing.T) {
 // speculation away and re-run the whole block serially (issue 5, item 7:
 // bounded runs with a serial fallback). The results stay the serial ones.
 func TestSimulatedAdaptive(t *testing.T) {
-	b, rules, want, wantRoot := chainBlock(t, 200, 3)
+	b, rules, want, wantRoot := serialBlock(t, Chain, 200, 3)
 	opt := run.SimOptions{Cores: 64, MaxRuns: 64, MinTxs: run.DefaultMinTxs, MinBound: run.DefaultMinBound}
 	_, _, plain, err := run.Simulate(rules, b.Env, b.Txs, b.Pre, opt)
 	if err != nil {
@@ -219,7 +219,7 @@ func TestSimulatedAdaptive(t *testing.T) {
 // drivers keep the final prefix and run the rest serially on top of it;
 // the results are the serial ones.
 func TestBoundedRunsFallback(t *testing.T) {
-	b, rules, want, wantRoot := chainBlock(t, 120, 5)
+	b, rules, want, wantRoot := serialBlock(t, Chain, 120, 5)
 	// One run per transaction: the first re-execution exceeds it.
 	st := untilSerialTail(t, b, rules, want, wantRoot, run.Options{Workers: 4, MaxRuns: 1, Force: true}, "exceeded")
 	got, diff, rep, err := run.Simulate(rules, b.Env, b.Txs, b.Pre, run.SimOptions{Cores: 64, MaxRuns: 2})
@@ -244,22 +244,23 @@ func TestBoundedRunsFallback(t *testing.T) {
 // stays just below). (TestParallelEqualsSerial in package run meets the
 // rule only now and then: its random blocks rarely keep failing.)
 func TestAdaptiveFallback(t *testing.T) {
-	b, rules, want, wantRoot := chainBlock(t, 120, 6)
+	b, rules, want, wantRoot := serialBlock(t, Chain, 120, 6)
 	st := untilSerialTail(t, b, rules, want, wantRoot, run.Options{Workers: 2, Adaptive: true, AdaptiveMin: 1, Force: true}, "adaptive")
 	t.Logf("%s", st.Fallback)
 }
 
-// chainBlock generates a fully dependent block and its serial results.
-func chainBlock(t *testing.T, size int, seed int64) (*Block, *fork.Rules, []*chain.Result, common.Hash) {
-	t.Helper()
-	b, err := Chain.Gen(size, seed)
+// serialBlock generates a block of workload w and its serial results and
+// post-state root.
+func serialBlock(tb testing.TB, w Workload, size int, seed int64) (*Block, *fork.Rules, []*chain.Result, common.Hash) {
+	tb.Helper()
+	b, err := w.Gen(size, seed)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	rules := Rules()
 	want, wantDiff, err := run.Serial(rules, b.Env, b.Txs, b.Pre)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return b, rules, want, root(b.Pre, wantDiff)
 }

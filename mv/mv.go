@@ -155,12 +155,11 @@ type Store struct {
 	sinkBal *element
 	// fees[tx] is tx's credit to the fee sink (written by tx's Finish);
 	// feeSum[k] is the sum of fees[0..k-1] and feeN[k] the number of
-	// them that are not zero, both filled up to the final prefix by
-	// SetCommitted (feeDone: how far).
-	fees    []uint256.Int
-	feeSum  []uint256.Int
-	feeN    []int32
-	feeDone int
+	// them that are not zero, both filled up to the final prefix
+	// (committed) by SetCommitted.
+	fees   []uint256.Int
+	feeSum []uint256.Int
+	feeN   []int32
 
 	_ [64]byte
 
@@ -206,7 +205,7 @@ func New(base state.Source, n int) *Store {
 	s.base, s.n = base, n
 	s.inc = resize(s.inc, n)
 	s.pending = resize(s.pending, n)
-	s.sinkBal, s.feeDone = nil, 0
+	s.sinkBal = nil
 	s.written = resize(s.written, n)
 	// Each transaction's list of written elements starts in one shared
 	// array (not cleared: the lists start empty).
@@ -954,15 +953,14 @@ func (s *Store) Current(tx, inc int) bool { return int(s.inc[tx].Load()) == inc 
 func (s *Store) SetCommitted(k int) {
 	if s.sinkBal != nil {
 		// Before committed moves: a reader that sees the new prefix sees
-		// its fee sums too.
-		for j := s.feeDone; j < k; j++ {
+		// its fee sums too. (Only this call writes committed.)
+		for j := int(s.committed.Load()); j < k; j++ {
 			s.feeSum[j+1].Add(&s.feeSum[j], &s.fees[j])
 			s.feeN[j+1] = s.feeN[j]
 			if !s.fees[j].IsZero() {
 				s.feeN[j+1]++
 			}
 		}
-		s.feeDone = max(s.feeDone, k)
 	}
 	s.committed.Store(int64(k))
 }
@@ -991,7 +989,6 @@ func (s *Store) SetFeeSink(addr common.Address) {
 	s.fees = resize(s.fees, n)
 	s.feeSum = resize(s.feeSum, n+1)
 	s.feeN = resize(s.feeN, n+1)
-	s.feeDone = 0
 	sh := s.shard(addr)
 	sh.mu.Lock()
 	s.sinkBal = sh.accountElem(addr).linked(sh, Balance)

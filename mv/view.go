@@ -14,9 +14,10 @@ func AccountKeys(addr common.Address) (Key, Key) {
 	return Key{Kind: Account, Addr: addr}, Key{Kind: Balance, Addr: addr}
 }
 
-// ReadAccount reads an account's elements for incarnation inc of tx. blocker >= 0: a pending
-// writer must finish first. An account with a balance exists even when only
-// credits made it (crediting creates accounts, as in serial execution).
+// ReadAccount reads an account's elements for incarnation inc of tx.
+// blocker >= 0: a pending writer must finish first. An account with a
+// balance exists even when only credits made it (crediting creates
+// accounts, as in serial execution).
 func (s *Store) ReadAccount(tx, inc int, addr common.Address) (state.Account, bool, int, error) {
 	sh := s.shard(addr)
 	sh.mu.Lock()

@@ -99,7 +99,8 @@ type Stats struct {
 
 // view is one transaction incarnation's window on the multi-version state.
 // Its reads take only the lock of the account they touch (mv's contract),
-// never the scheduler's.
+// never the scheduler's; a read for an incarnation that turned stale
+// returns mv.ErrStale.
 type view struct {
 	s       *mv.Store
 	tx, inc int
@@ -107,9 +108,6 @@ type view struct {
 }
 
 func (v *view) Account(addr common.Address) (state.Account, bool, error) {
-	if !v.s.Current(v.tx, v.inc) {
-		return state.Account{}, false, mv.ErrStale
-	}
 	a, ok, blk, err := v.s.ReadAccount(v.tx, v.inc, addr)
 	if blk >= 0 {
 		v.blocker = blk
@@ -119,9 +117,6 @@ func (v *view) Account(addr common.Address) (state.Account, bool, error) {
 }
 
 func (v *view) AccountLazy(addr common.Address) (state.Account, bool, bool, error) {
-	if !v.s.Current(v.tx, v.inc) {
-		return state.Account{}, false, false, mv.ErrStale
-	}
 	a, ok, known, blk, err := v.s.ReadAccountLazy(v.tx, v.inc, addr)
 	if blk >= 0 {
 		v.blocker = blk
@@ -131,9 +126,6 @@ func (v *view) AccountLazy(addr common.Address) (state.Account, bool, bool, erro
 }
 
 func (v *view) ObserveBalance(addr common.Address) (uint256.Int, error) {
-	if !v.s.Current(v.tx, v.inc) {
-		return uint256.Int{}, mv.ErrStale
-	}
 	b, blk, err := v.s.ObserveBalance(v.tx, v.inc, addr)
 	if blk >= 0 {
 		v.blocker = blk
@@ -147,9 +139,6 @@ func (v *view) Code(addr common.Address, h common.Hash) ([]byte, error) {
 }
 
 func (v *view) Storage(addr common.Address, slot common.Hash) (common.Hash, error) {
-	if !v.s.Current(v.tx, v.inc) {
-		return common.Hash{}, mv.ErrStale
-	}
 	w, blk, err := v.s.ReadSlot(v.tx, v.inc, addr, slot)
 	if blk >= 0 {
 		v.blocker = blk
