@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"runtime"
 
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/velarium/velarium/chain"
 	"github.com/velarium/velarium/demo"
 	"github.com/velarium/velarium/fork"
@@ -225,22 +224,16 @@ func capture(exec chain.TxExecutor, res *[]*chain.Result, diff *state.Diff) chai
 	}
 }
 
-func postRoot(pre *state.Mem, d state.Diff) common.Hash {
-	m := pre.Copy()
-	m.Apply(d)
-	return m.Root()
-}
-
 // checked runs pb with exec through replay.RunPevmWith (gasUsed,
 // logsBloom, receiptsRoot against the header) and compares every
-// transaction's result and the post-state root with the serial ones.
-func checked(pb *replay.PevmBlock, exec chain.TxExecutor, want []*chain.Result, wantRoot common.Hash) error {
+// transaction's result and the state diff (byte for byte) with the serial ones.
+func checked(pb *replay.PevmBlock, exec chain.TxExecutor, want []*chain.Result, wantDiff state.Diff) error {
 	var res []*chain.Result
 	var diff state.Diff
 	if pr := replay.RunPevmWith(pb, capture(exec, &res, &diff)); !pr.Pass {
 		return errors.New(pr.Summary())
 	}
-	if err := demo.Compare(want, res, wantRoot, pb.Pre, diff); err != nil {
+	if err := demo.Compare(want, res, wantDiff, diff); err != nil {
 		return fmt.Errorf("differs from serial: %w", err)
 	}
 	return nil
@@ -348,12 +341,11 @@ func parallelBlock(pb *replay.PevmBlock, r *ParBlockResult, popt run.Options, co
 	if pr := replay.RunPevmWith(pb, capture(run.Serial, &want, &wantDiff)); !pr.Pass {
 		return fmt.Errorf("serial: %s", pr.Summary())
 	}
-	wantRoot := postRoot(pb.Pre, wantDiff)
 
 	// Real workers.
 	x := &RealParallel{Workers: popt.Workers}
 	var st run.Stats
-	if err := checked(pb, run.Executor(popt, &st), want, wantRoot); err != nil {
+	if err := checked(pb, run.Executor(popt, &st), want, wantDiff); err != nil {
 		return fmt.Errorf("%d workers: %w", popt.Workers, err)
 	}
 	x.Runs, x.Reexecutions, x.Parks, x.Fallback = st.Runs, st.Reexecutions, st.Parks, st.Fallback
@@ -380,7 +372,7 @@ func parallelBlock(pb *replay.PevmBlock, r *ParBlockResult, popt run.Options, co
 	for i, c := range cores {
 		var rep *run.SimReport
 		exec := run.SimExecutor(run.SimOptions{Cores: c, MinTxs: blockSimMinTxs, MinBound: run.DefaultMinBound, History: hist[i], Adaptive: true}, &rep)
-		if err := checked(pb, exec, want, wantRoot); err != nil {
+		if err := checked(pb, exec, want, wantDiff); err != nil {
 			return fmt.Errorf("simulated %d cores: %w", c, err)
 		}
 		if rep == nil {
@@ -508,14 +500,13 @@ func RunDemo(o *ParallelOptions) *DemoSuiteResult {
 					r.Failed++
 				}
 			}
-			wantRoot := postRoot(b.Pre, wantDiff)
 			x := &RealParallel{Workers: workers}
 			var st run.Stats
 			res, diff, err := run.Parallel(rules, b.Env, b.Txs, b.Pre, popt, &st)
 			if err != nil {
 				return fmt.Errorf("%d workers: %w", workers, err)
 			}
-			if err := demo.Compare(want, res, wantRoot, b.Pre, diff); err != nil {
+			if err := demo.Compare(want, res, wantDiff, diff); err != nil {
 				return fmt.Errorf("%d workers differ from serial: %w", workers, err)
 			}
 			x.Runs, x.Reexecutions, x.Parks, x.Fallback = st.Runs, st.Reexecutions, st.Parks, st.Fallback
@@ -548,7 +539,7 @@ func RunDemo(o *ParallelOptions) *DemoSuiteResult {
 				if err != nil {
 					return fmt.Errorf("simulated %d cores: %w", c, err)
 				}
-				if err := demo.Compare(want, res, wantRoot, b.Pre, diff); err != nil {
+				if err := demo.Compare(want, res, wantDiff, diff); err != nil {
 					return fmt.Errorf("simulated %d cores differ from serial: %w", c, err)
 				}
 				r.Sim = append(r.Sim, simResult(rep))

@@ -41,7 +41,7 @@ func BenchmarkDemo(b *testing.B) {
 		}
 	}
 	for _, w := range wls {
-		blk, rules, want, wantRoot := serialBlock(b, w, *benchSize, 1)
+		blk, rules, want, wantDiff := serialBlock(b, w, *benchSize, 1)
 		name := func(s string) string {
 			if len(wls) == 1 {
 				return s
@@ -84,7 +84,7 @@ func BenchmarkDemo(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if err := Compare(want, res, wantRoot, blk.Pre, diff); err != nil {
+				if err := Compare(want, res, wantDiff, diff); err != nil {
 					b.Fatalf("parallel differs from serial: %v", err)
 				}
 				for b.Loop() {

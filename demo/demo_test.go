@@ -10,6 +10,7 @@ import (
 	"github.com/velarium/velarium/chain"
 	"github.com/velarium/velarium/fork"
 	"github.com/velarium/velarium/run"
+	"github.com/velarium/velarium/state"
 )
 
 // TestWorkloadsParallelEqualsSerial: every workload, small, on 2 and 4
@@ -187,7 +188,7 @@ func TestContracts(t *testing.T) {
 // speculation away and re-run the whole block serially (issue 5, item 7:
 // bounded runs with a serial fallback). The results stay the serial ones.
 func TestSimulatedAdaptive(t *testing.T) {
-	b, rules, want, wantRoot := serialBlock(t, Chain, 200, 3)
+	b, rules, want, wantDiff := serialBlock(t, Chain, 200, 3)
 	opt := run.SimOptions{Cores: 64, MaxRuns: 64, MinTxs: run.DefaultMinTxs, MinBound: run.DefaultMinBound}
 	_, _, plain, err := run.Simulate(rules, b.Env, b.Txs, b.Pre, opt)
 	if err != nil {
@@ -198,7 +199,7 @@ func TestSimulatedAdaptive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Compare(want, got, wantRoot, b.Pre, diff); err != nil {
+	if err := Compare(want, got, wantDiff, diff); err != nil {
 		t.Fatalf("adaptive simulation differs from serial: %v", err)
 	}
 	if rep.SerialFrom < 0 || rep.Serial {
@@ -219,14 +220,14 @@ func TestSimulatedAdaptive(t *testing.T) {
 // drivers keep the final prefix and run the rest serially on top of it;
 // the results are the serial ones.
 func TestBoundedRunsFallback(t *testing.T) {
-	b, rules, want, wantRoot := serialBlock(t, Chain, 120, 5)
+	b, rules, want, wantDiff := serialBlock(t, Chain, 120, 5)
 	// One run per transaction: the first re-execution exceeds it.
-	st := untilSerialTail(t, b, rules, want, wantRoot, run.Options{Workers: 4, MaxRuns: 1, Force: true}, "exceeded")
+	st := untilSerialTail(t, b, rules, want, wantDiff, run.Options{Workers: 4, MaxRuns: 1, Force: true}, "exceeded")
 	got, diff, rep, err := run.Simulate(rules, b.Env, b.Txs, b.Pre, run.SimOptions{Cores: 64, MaxRuns: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Compare(want, got, wantRoot, b.Pre, diff); err != nil {
+	if err := Compare(want, got, wantDiff, diff); err != nil {
 		t.Fatalf("simulator: %v", err)
 	}
 	if !rep.Exceeded || rep.SerialFrom < 0 || rep.Speedup <= 0 || rep.Bound < 1-1e-9 {
@@ -244,14 +245,14 @@ func TestBoundedRunsFallback(t *testing.T) {
 // stays just below). (TestParallelEqualsSerial in package run meets the
 // rule only now and then: its random blocks rarely keep failing.)
 func TestAdaptiveFallback(t *testing.T) {
-	b, rules, want, wantRoot := serialBlock(t, Chain, 120, 6)
-	st := untilSerialTail(t, b, rules, want, wantRoot, run.Options{Workers: 2, Adaptive: true, AdaptiveMin: 1, Force: true}, "adaptive")
+	b, rules, want, wantDiff := serialBlock(t, Chain, 120, 6)
+	st := untilSerialTail(t, b, rules, want, wantDiff, run.Options{Workers: 2, Adaptive: true, AdaptiveMin: 1, Force: true}, "adaptive")
 	t.Logf("%s", st.Fallback)
 }
 
 // serialBlock generates a block of workload w and its serial results and
-// post-state root.
-func serialBlock(tb testing.TB, w Workload, size int, seed int64) (*Block, *fork.Rules, []*chain.Result, common.Hash) {
+// state diff.
+func serialBlock(tb testing.TB, w Workload, size int, seed int64) (*Block, *fork.Rules, []*chain.Result, state.Diff) {
 	tb.Helper()
 	b, err := w.Gen(size, seed)
 	if err != nil {
@@ -262,14 +263,14 @@ func serialBlock(tb testing.TB, w Workload, size int, seed int64) (*Block, *fork
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return b, rules, want, root(b.Pre, wantDiff)
+	return b, rules, want, wantDiff
 }
 
 // untilSerialTail runs b on real workers until a run ends with a serial
 // tail whose reason contains why, and fails if none does in 10 attempts.
 // Whether one does depends on the schedule (on a fully dependent block,
 // nearly always); every attempt must equal serial.
-func untilSerialTail(t *testing.T, b *Block, rules *fork.Rules, want []*chain.Result, wantRoot common.Hash, opt run.Options, why string) run.Stats {
+func untilSerialTail(t *testing.T, b *Block, rules *fork.Rules, want []*chain.Result, wantDiff state.Diff, opt run.Options, why string) run.Stats {
 	t.Helper()
 	st := run.Stats{SerialFrom: -1}
 	for attempt := 0; attempt < 10 && st.SerialFrom < 0; attempt++ {
@@ -277,7 +278,7 @@ func untilSerialTail(t *testing.T, b *Block, rules *fork.Rules, want []*chain.Re
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := Compare(want, got, wantRoot, b.Pre, diff); err != nil {
+		if err := Compare(want, got, wantDiff, diff); err != nil {
 			t.Fatalf("attempt %d: %v", attempt, err)
 		}
 	}

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/velarium/velarium/chain"
 	"github.com/velarium/velarium/run"
 	"github.com/velarium/velarium/state"
@@ -110,7 +109,7 @@ func SimUnavailable(err error) bool {
 // Run generates w's block and executes it serially, on opt.Workers real
 // workers and on each of opt.SimCores simulated cores. Every parallel and
 // simulated result is checked against the serial one (status, gas, logs,
-// return data of every transaction, and the post-state root); a mismatch is
+// return data of every transaction, and the state diff byte for byte); a mismatch is
 // an error. A simulator that is not implemented yet is not an error: Row.SimErr
 // says so and the simulated runs are skipped.
 func Run(w Workload, opt Options) (Row, error) {
@@ -158,8 +157,6 @@ func Run(w Workload, opt Options) (Row, error) {
 			row.Failed++
 		}
 	}
-	step("state root")
-	wantRoot := root(b.Pre, wantDiff)
 
 	popt := run.DefaultOptions(opt.Workers)
 	var st run.Stats
@@ -168,7 +165,7 @@ func Run(w Workload, opt Options) (Row, error) {
 		if err != nil {
 			return fmt.Errorf("parallel (%d workers): %v", opt.Workers, err)
 		}
-		if err := Compare(want, res, wantRoot, b.Pre, diff); err != nil {
+		if err := Compare(want, res, wantDiff, diff); err != nil {
 			return fmt.Errorf("parallel (%d workers) differs from serial: %v", opt.Workers, err)
 		}
 		return nil
@@ -248,7 +245,7 @@ func Run(w Workload, opt Options) (Row, error) {
 		if err != nil {
 			return fail("simulate (%d cores): %v", c, err)
 		}
-		if err := Compare(want, res, wantRoot, b.Pre, diff); err != nil {
+		if err := Compare(want, res, wantDiff, diff); err != nil {
 			return fail("simulate (%d cores) differs from serial: %v", c, err)
 		}
 		if rep == nil {
@@ -267,17 +264,10 @@ func Run(w Workload, opt Options) (Row, error) {
 
 func msec(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
 
-// root returns the state root of pre with diff applied (pre is unchanged).
-func root(pre *state.Mem, diff state.Diff) common.Hash {
-	m := pre.Copy()
-	m.Apply(diff)
-	return m.Root()
-}
-
 // Compare checks got against the serial results want: the same validity
 // error (or none), status, gas used, logs and return data per transaction,
-// and the same state root once gotDiff is applied to pre.
-func Compare(want, got []*chain.Result, wantRoot common.Hash, pre *state.Mem, gotDiff state.Diff) error {
+// and the same state diff byte for byte (both are canonical: state.Diff).
+func Compare(want, got []*chain.Result, wantDiff, gotDiff state.Diff) error {
 	if len(want) != len(got) {
 		return fmt.Errorf("%d results, want %d", len(got), len(want))
 	}
@@ -310,8 +300,8 @@ func Compare(want, got []*chain.Result, wantRoot common.Hash, pre *state.Mem, go
 			}
 		}
 	}
-	if r := root(pre, gotDiff); r != wantRoot {
-		return fmt.Errorf("state root %x, want %x", r, wantRoot)
+	if d := state.CompareDiffs(gotDiff, wantDiff); d != "" {
+		return fmt.Errorf("state diff (got / want): %s", d)
 	}
 	return nil
 }

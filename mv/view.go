@@ -243,6 +243,19 @@ func (s *Store) DiffPart(k, part, parts int) *DiffPart {
 					out.err = err
 					return out
 				}
+				// Canonical: only slots that end different from where
+				// they began (zero, after a reset of the account).
+				var was common.Hash
+				if ash == nil || !written(ash.clearedElem(e.key.Addr), k) {
+					if err := s.loadBase(e); err != nil {
+						out.err = err
+						return out
+					}
+					was = e.base.Word
+				}
+				if v.Word == was {
+					continue
+				}
 				out.slots = append(out.slots, slotValue{e.key.Addr, e.key.Slot, v.Word})
 			case Account:
 				if !written(e, k) && !written(e.bal, k) && !written(e.cleared, k) && !s.sinkCredited(e.bal, k) {
@@ -250,9 +263,13 @@ func (s *Store) DiffPart(k, part, parts int) *DiffPart {
 				}
 				out.accts = append(out.accts, acctDiff{addr: e.key.Addr})
 				ad := &out.accts[len(out.accts)-1].ad
-				if err := s.accountDiff(e.key.Addr, e, e.bal, e.cleared, k, ad); err != nil {
+				changed, err := s.accountDiff(e.key.Addr, e, e.bal, e.cleared, k, ad)
+				if err != nil {
 					out.err = err
 					return out
+				}
+				if !changed {
+					out.accts = out.accts[:len(out.accts)-1]
 				}
 			}
 		}
@@ -288,6 +305,7 @@ func (s *Store) MergeDiff(k int, parts []*DiffPart) (state.Diff, error) {
 	// of each storage map. Runs of one account's slots (one hot contract:
 	// the common case) cost one look-up.
 	nslots := make(map[common.Address]int)
+	var gone []common.Address // absent before and after: no entry
 	var last common.Address
 	run := 0
 	for _, p := range parts {
@@ -301,11 +319,17 @@ func (s *Store) MergeDiff(k int, parts []*DiffPart) (state.Diff, error) {
 			}
 			last, run = sv.addr, 1
 			if d[sv.addr] == nil {
+				// The account's own fields did not change (or it is gone
+				// and was gone before: its slots are then dropped below).
 				ad := &state.AccountDiff{}
-				if err := s.finalAccountDiff(s.shard(sv.addr), sv.addr, k, ad); err != nil {
+				changed, err := s.finalAccountDiff(s.shard(sv.addr), sv.addr, k, ad)
+				if err != nil {
 					return nil, err
 				}
 				d[sv.addr] = ad
+				if ad.Deleted && !changed {
+					gone = append(gone, sv.addr)
+				}
 			}
 		}
 	}
@@ -326,12 +350,16 @@ func (s *Store) MergeDiff(k int, parts []*DiffPart) (state.Diff, error) {
 			}
 		}
 	}
+	for _, a := range gone {
+		delete(d, a)
+	}
 	return d, nil
 }
 
 // finalAccountDiff fills ad with addr's account as transaction k sees it
-// (the caller holds, or alone uses, addr's shard sh).
-func (s *Store) finalAccountDiff(sh *shard, addr common.Address, k int, ad *state.AccountDiff) error {
+// (the caller holds, or alone uses, addr's shard sh), and reports whether
+// it differs from the base (see accountDiff).
+func (s *Store) finalAccountDiff(sh *shard, addr common.Address, k int, ad *state.AccountDiff) (bool, error) {
 	ka, _ := AccountKeys(addr)
 	a := sh.elems[ka]
 	if a == nil {
@@ -341,8 +369,11 @@ func (s *Store) finalAccountDiff(sh *shard, addr common.Address, k int, ad *stat
 }
 
 // accountDiff fills ad from addr's own elements (nil: never touched) as
-// transaction k sees them.
-func (s *Store) accountDiff(addr common.Address, acct, bal, cleared *element, k int, ad *state.AccountDiff) error {
+// transaction k sees them, and reports whether the account's own fields
+// end different from the base (the canonical diff's rule, state.Diff):
+// created, removed or reset in the batch, or its nonce, balance or code
+// hash changed. CodeChanged is set only when the code hash changed.
+func (s *Store) accountDiff(addr common.Address, acct, bal, cleared *element, k int, ad *state.AccountDiff) (bool, error) {
 	ka, kb := AccountKeys(addr)
 	if acct == nil {
 		acct = &element{key: ka}
@@ -352,24 +383,30 @@ func (s *Store) accountDiff(addr common.Address, acct, bal, cleared *element, k 
 	}
 	a, _, err := s.valueAt(nil, acct, k)
 	if err != nil {
-		return err
+		return false, err
 	}
 	b, _, err := s.valueAt(nil, bal, k)
 	if err != nil {
-		return err
+		return false, err
+	}
+	if err := s.loadBase(acct); err != nil {
+		return false, err
+	}
+	if err := s.loadBase(bal); err != nil {
+		return false, err
 	}
 	if !a.Exists && b.Word == (common.Hash{}) {
 		*ad = state.AccountDiff{Deleted: true}
-		return nil
+		return acct.base.Exists, nil
 	}
 	ad.Nonce, ad.Balance, ad.CodeHash = a.Nonce, b.Balance(), a.Word
 	ad.StorageCleared = written(cleared, k)
-	if len(s.codes) > 0 {
+	if len(s.codes) > 0 && a.Word != acct.base.Word {
 		if c, ok := s.codes[a.Word]; ok {
 			ad.Code, ad.CodeChanged = c, true
 		}
 	}
-	return nil
+	return !acct.base.Exists || ad.StorageCleared || a.Nonce != acct.base.Nonce || a.Word != acct.base.Word || b.Word != bal.base.Word, nil
 }
 
 // PredictMessage declares the writes a transaction certainly makes: its

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/velarium/velarium/chain"
+	"github.com/velarium/velarium/fork"
 	"github.com/velarium/velarium/replay"
 	"github.com/velarium/velarium/run"
 	"github.com/velarium/velarium/state"
@@ -39,6 +40,9 @@ func sameBlock(t *testing.T, what string, pre *state.Mem, want, got *chain.Block
 			t.Fatalf("%s: receipt %d differs", what, i)
 		}
 	}
+	if d := state.CompareDiffs(want.Diff, got.Diff); d != "" {
+		t.Fatalf("%s: state diff (serial / parallel): %s", what, d)
+	}
 	a, b := pre.Copy(), pre.Copy()
 	a.Apply(want.Diff)
 	b.Apply(got.Diff)
@@ -62,29 +66,51 @@ func TestMainnetParallelEqualsSerial(t *testing.T) {
 		blocks, workers, cores = some, []int{2, 8}, []int{32}
 	}
 	for _, pb := range blocks {
-		serial, err := chain.ExecuteBlock(chain.Mainnet, pb.Block, pb.Pre, chain.BlockOptions{SkipSystem: true})
+		// The transactions' diff, before the block's own changes (the
+		// coinbase's reward, withdrawals) are added to it: the executors'
+		// output compared byte for byte.
+		var serialTxs state.Diff
+		serial, err := chain.ExecuteBlock(chain.Mainnet, pb.Block, pb.Pre, chain.BlockOptions{SkipSystem: true, Executor: capture(run.Serial, &serialTxs)})
 		if err != nil {
 			t.Fatalf("block %d serial: %v", pb.Number, err)
 		}
+		check := func(what string, got *chain.BlockResult, gotTxs state.Diff) {
+			t.Helper()
+			sameBlock(t, what, pb.Pre, serial, got)
+			if d := state.CompareDiffs(serialTxs, gotTxs); d != "" {
+				t.Fatalf("%s: transactions' diff (serial / parallel): %s", what, d)
+			}
+		}
 		for _, w := range workers {
 			var st run.Stats
+			var txs state.Diff
 			opt := run.DefaultOptions(w)
-			got, err := chain.ExecuteBlock(chain.Mainnet, pb.Block, pb.Pre, chain.BlockOptions{SkipSystem: true, Executor: run.Executor(opt, &st)})
+			got, err := chain.ExecuteBlock(chain.Mainnet, pb.Block, pb.Pre, chain.BlockOptions{SkipSystem: true, Executor: capture(run.Executor(opt, &st), &txs)})
 			if err != nil {
 				t.Fatalf("block %d, %d workers: %v", pb.Number, w, err)
 			}
-			sameBlock(t, "block "+itoa(pb.Number)+" workers "+itoa(uint64(w)), pb.Pre, serial, got)
+			check("block "+itoa(pb.Number)+" workers "+itoa(uint64(w)), got, txs)
 		}
 		for _, p := range cores {
 			seed := int64(pb.Number)*1000 + int64(p)
 			var rep *run.SimReport
+			var txs state.Diff
 			got, err := chain.ExecuteBlock(chain.Mainnet, pb.Block, pb.Pre, chain.BlockOptions{SkipSystem: true,
-				Executor: run.SimExecutor(run.SimOptions{Cores: p, Seed: seed}, &rep)})
+				Executor: capture(run.SimExecutor(run.SimOptions{Cores: p, Seed: seed}, &rep), &txs)})
 			if err != nil {
 				t.Fatalf("block %d, %d simulated cores, seed %d: %v", pb.Number, p, seed, err)
 			}
-			sameBlock(t, "block "+itoa(pb.Number)+" sim "+itoa(uint64(p))+" seed "+itoa(uint64(seed)), pb.Pre, serial, got)
+			check("block "+itoa(pb.Number)+" sim "+itoa(uint64(p))+" seed "+itoa(uint64(seed)), got, txs)
 		}
+	}
+}
+
+// capture wraps exec, keeping the diff of its transactions in *d.
+func capture(exec chain.TxExecutor, d *state.Diff) chain.TxExecutor {
+	return func(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src state.Source) ([]*chain.Result, state.Diff, error) {
+		res, diff, err := exec(rules, env, txs, src)
+		*d = diff
+		return res, diff, err
 	}
 }
 

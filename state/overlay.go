@@ -115,22 +115,47 @@ func (o *Overlay) Apply(d Diff) {
 	}
 }
 
-// Diff returns the merged diff of everything applied. The maps are fresh;
-// code slices are shared and must not be modified.
+// Diff returns the merged diff of everything applied, in canonical form
+// (see Diff): each account and slot is compared with the base, and what
+// ends where it began is left out (an account touched and left as it
+// was, a slot written back to its old value, an account created and
+// removed again). An account or slot whose base cannot be read is kept as
+// applied. The maps are fresh; code slices are shared and must not be
+// modified.
 func (o *Overlay) Diff() Diff {
 	d := make(Diff, len(o.accts))
 	for addr, a := range o.accts {
+		pre, existed, err := o.base.Account(addr)
+		known := err == nil
+		if !existed {
+			pre = Account{}
+		}
 		if a.deleted {
-			d[addr] = &AccountDiff{Deleted: true}
+			if !known || existed {
+				d[addr] = &AccountDiff{Deleted: true}
+			}
 			continue
 		}
-		ad := &AccountDiff{Nonce: a.acct.Nonce, Balance: a.acct.Balance, CodeHash: a.acct.CodeHash,
-			StorageCleared: a.cleared, Code: a.code, CodeChanged: a.codeSet}
-		if len(a.storage) > 0 {
-			ad.Storage = make(map[common.Hash]common.Hash, len(a.storage))
-			for k, v := range a.storage {
-				ad.Storage[k] = v
+		ad := &AccountDiff{Nonce: a.acct.Nonce, Balance: a.acct.Balance, CodeHash: a.acct.CodeHash, StorageCleared: a.cleared}
+		if a.codeSet && (!known || normCodeHash(pre.CodeHash) != normCodeHash(a.acct.CodeHash)) {
+			ad.Code, ad.CodeChanged = a.code, true
+		}
+		for k, v := range a.storage {
+			if !a.cleared {
+				if old, err := o.base.Storage(addr, k); err == nil && old == v {
+					continue
+				}
+			} else if v == (common.Hash{}) {
+				continue // reset storage reads as zero
 			}
+			if ad.Storage == nil {
+				ad.Storage = make(map[common.Hash]common.Hash, len(a.storage))
+			}
+			ad.Storage[k] = v
+		}
+		if known && existed && !a.cleared && ad.Storage == nil && pre.Nonce == ad.Nonce &&
+			pre.Balance.Eq(&ad.Balance) && normCodeHash(pre.CodeHash) == normCodeHash(ad.CodeHash) {
+			continue
 		}
 		d[addr] = ad
 	}

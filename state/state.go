@@ -4,7 +4,11 @@
 package state
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
+	"fmt"
+	"slices"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -84,4 +88,99 @@ type AccountDiff struct {
 }
 
 // Diff maps each account a transaction changed to what changed.
+//
+// A block's (or batch's) diff is canonical when it holds only what
+// differs from the state before it: an account appears when it was
+// created, removed, reset (StorageCleared), or its nonce, balance, code
+// hash or some slot ends different; Deleted appears only for accounts
+// that existed before; CodeChanged only when the code hash differs from
+// the one before; Storage holds only slots whose value differs from the
+// one before (after a reset: non-zero slots). Serial and parallel
+// execution both return canonical diffs, so equal executions give equal
+// Encode bytes. A single transaction's diff (chain.Result.Diff) need not
+// be canonical: it names what the transaction touched.
 type Diff map[common.Address]*AccountDiff
+
+// Encode returns a deterministic byte encoding of d: accounts in address
+// order, each with its fields and its slots in slot order. Two diffs
+// with equal encodings apply identically; tests compare executions with
+// it byte for byte.
+func (d Diff) Encode() []byte {
+	addrs := make([]common.Address, 0, len(d))
+	for a := range d {
+		addrs = append(addrs, a)
+	}
+	slices.SortFunc(addrs, func(a, b common.Address) int { return bytes.Compare(a[:], b[:]) })
+	var out []byte
+	for _, a := range addrs {
+		ad := d[a]
+		out = append(out, a[:]...)
+		if ad == nil {
+			out = append(out, 0)
+			continue
+		}
+		flags := byte(1)
+		for i, f := range []bool{ad.Deleted, ad.BalanceDelta, ad.CodeChanged, ad.StorageCleared, ad.AccountSame} {
+			if f {
+				flags |= 2 << i
+			}
+		}
+		out = append(out, flags)
+		out = binary.BigEndian.AppendUint64(out, ad.Nonce)
+		bal := ad.Balance.Bytes32()
+		out = append(out, bal[:]...)
+		out = append(out, ad.CodeHash[:]...)
+		out = binary.BigEndian.AppendUint32(out, uint32(len(ad.Code)))
+		out = append(out, ad.Code...)
+		slots := make([]common.Hash, 0, len(ad.Storage))
+		for k := range ad.Storage {
+			slots = append(slots, k)
+		}
+		slices.SortFunc(slots, func(a, b common.Hash) int { return bytes.Compare(a[:], b[:]) })
+		out = binary.BigEndian.AppendUint32(out, uint32(len(slots)))
+		for _, k := range slots {
+			v := ad.Storage[k]
+			out = append(append(out, k[:]...), v[:]...)
+		}
+	}
+	return out
+}
+
+// CompareDiffs returns "" when a and b encode to the same bytes (Encode),
+// and otherwise names the first account, in address order, where they
+// differ.
+func CompareDiffs(a, b Diff) string {
+	if bytes.Equal(a.Encode(), b.Encode()) {
+		return ""
+	}
+	addrs := make([]common.Address, 0, len(a)+len(b))
+	for x := range a {
+		addrs = append(addrs, x)
+	}
+	for x := range b {
+		if _, ok := a[x]; !ok {
+			addrs = append(addrs, x)
+		}
+	}
+	slices.SortFunc(addrs, func(x, y common.Address) int { return bytes.Compare(x[:], y[:]) })
+	for _, x := range addrs {
+		da, db := Diff{x: a[x]}, Diff{x: b[x]}
+		_, inA := a[x]
+		_, inB := b[x]
+		if inA != inB || !bytes.Equal(da.Encode(), db.Encode()) {
+			return fmt.Sprintf("account %s: %s / %s", x, describe(a[x], inA), describe(b[x], inB))
+		}
+	}
+	return "encodings differ"
+}
+
+func describe(ad *AccountDiff, ok bool) string {
+	switch {
+	case !ok:
+		return "absent"
+	case ad == nil:
+		return "nil"
+	}
+	return fmt.Sprintf("{deleted %v nonce %d balance %s code %x changed %v cleared %v delta %v storage %v}",
+		ad.Deleted, ad.Nonce, ad.Balance.Dec(), ad.CodeHash, ad.CodeChanged, ad.StorageCleared, ad.BalanceDelta, ad.Storage)
+}
