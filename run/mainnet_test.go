@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/velarium/velarium/chain"
+	"github.com/velarium/velarium/demo"
 	"github.com/velarium/velarium/fork"
 	"github.com/velarium/velarium/replay"
 	"github.com/velarium/velarium/run"
@@ -105,6 +106,25 @@ func TestMainnetParallelEqualsSerial(t *testing.T) {
 	}
 }
 
+// againstSerial wraps exec: every call is also executed serially
+// (run.Serial, on the same inputs), and a result or diff that differs
+// from serial's (demo.Compare: byte for byte) fails t.
+func againstSerial(t *testing.T, name string, exec chain.TxExecutor) chain.TxExecutor {
+	return func(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src state.Source) ([]*chain.Result, state.Diff, error) {
+		res, diff, err := exec(rules, env, txs, src)
+		if err != nil {
+			return res, diff, err
+		}
+		want, wantDiff, err := run.Serial(rules, env, txs, src)
+		if err != nil {
+			t.Errorf("%s: block %d: serial: %v", name, env.Number, err)
+		} else if err := demo.Compare(want, res, wantDiff, diff); err != nil {
+			t.Errorf("%s: block %d: differs from serial: %v", name, env.Number, err)
+		}
+		return res, diff, nil
+	}
+}
+
 // capture wraps exec, keeping the diff of its transactions in *d.
 func capture(exec chain.TxExecutor, d *state.Diff) chain.TxExecutor {
 	return func(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src state.Source) ([]*chain.Result, state.Diff, error) {
@@ -126,10 +146,11 @@ func itoa(v uint64) string {
 }
 
 // TestBlockTestsParallelEqualsSerial: every ValidBlocks blockchain test,
-// its transactions executed on real workers (2 and 8) and on 8, 32 and 128
-// simulated cores (seeded timings), passes the same checks as serial
-// execution (each block's gasUsed, bloom, receipts root and state root, and
-// the final post state).
+// its transactions executed on real workers (1, 2, 4 and 8, small blocks
+// included) and on 8, 32 and 128 simulated cores (seeded timings), passes
+// the same checks as serial execution (each block's gasUsed, bloom,
+// receipts root and state root, and the final post state), and each
+// block's transactions give serial's results and state diff byte for byte.
 func TestBlockTestsParallelEqualsSerial(t *testing.T) {
 	files, err := fixtures.JSONFiles(fixtures.Require(t, "blocktests"))
 	if err != nil {
@@ -140,11 +161,13 @@ func TestBlockTestsParallelEqualsSerial(t *testing.T) {
 		exec chain.TxExecutor
 	}
 	var cfgs []cfg
-	for _, w := range []int{2, 8} {
-		cfgs = append(cfgs, cfg{"workers " + itoa(uint64(w)), run.Executor(run.Options{Workers: w, MaxRuns: 64}, nil)})
+	for _, w := range []int{2, 8, 1, 4} {
+		name := "workers " + itoa(uint64(w))
+		cfgs = append(cfgs, cfg{name, againstSerial(t, name, run.Executor(run.Options{Workers: w, MaxRuns: 64, Force: true}, nil))})
 	}
 	for _, p := range []int{8, 32, 128} {
-		cfgs = append(cfgs, cfg{"sim " + itoa(uint64(p)), run.SimExecutor(run.SimOptions{Cores: p, Seed: int64(p)}, nil)})
+		name := "sim " + itoa(uint64(p))
+		cfgs = append(cfgs, cfg{name, againstSerial(t, name, run.SimExecutor(run.SimOptions{Cores: p, Seed: int64(p)}, nil))})
 	}
 	if testing.Short() {
 		cfgs = cfgs[:2]

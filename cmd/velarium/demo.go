@@ -56,7 +56,8 @@ Generates synthetic blocks (no fixtures needed) and executes each one
 serially, on real parallel worker goroutines, and on simulated cores (a
 deterministic cost model of N cores). Every parallel and simulated result is
 checked against the serial one: per-transaction status, gas used, logs and
-return data, and the post-state root. A mismatch is an error (exit status 1).
+return data, and the state diff byte for byte (both are canonical: only what
+ends different from the pre-state). A mismatch is an error (exit status 1).
 
 Workloads (Cancun rules, fees paid to the coinbase):
 `)
