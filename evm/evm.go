@@ -254,7 +254,7 @@ func (e *EVM) startCall(kind callKind, parent *frame, caller, addr common.Addres
 		return &callResult{gas: gas, err: ErrDepth}
 	}
 	if (kind == kCall || kind == kCallCode) && !value.IsZero() {
-		if e.State.loaded(caller).balance.Lt(value) {
+		if !e.State.HasFunds(caller, value) {
 			return &callResult{gas: gas, err: ErrInsufficientBalance}
 		}
 	}
@@ -316,7 +316,7 @@ func (e *EVM) startCreate(caller, addr common.Address, initcode []byte, gas uint
 		return &callResult{gas: gas, err: ErrDepth}
 	}
 	ca := e.State.loaded(caller)
-	if ca.balance.Lt(value) {
+	if !e.State.HasFunds(caller, value) {
 		return &callResult{gas: gas, err: ErrInsufficientBalance}
 	}
 	if ca.nonce+1 < ca.nonce {

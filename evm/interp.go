@@ -888,9 +888,10 @@ func (e *EVM) opCall(f *frame, op byte) (int, error) {
 		return actWait, err
 	}
 	if (kind == kCall || kind == kCallCode) && !value.IsZero() {
-		// The value check reads the caller's balance; the new-account
-		// surcharge may need the target's (EIP-161 emptiness).
-		if err := s.ObserveBalance(f.address); err != nil {
+		// The value check asks whether the caller's balance covers the
+		// value (a predicate where the source keeps one); the new-account
+		// surcharge may need the target's balance (EIP-161 emptiness).
+		if err := s.PrepareFunds(f.address, &value); err != nil {
 			return actWait, err
 		}
 		if kind == kCall && r.EIP158 {
@@ -1022,7 +1023,7 @@ func (e *EVM) opCreate(f *frame, op byte) (int, error) {
 		return actWait, err
 	}
 	if !st.back(0).IsZero() {
-		if err := s.ObserveBalance(f.address); err != nil { // the value check
+		if err := s.PrepareFunds(f.address, st.back(0)); err != nil { // the value check
 			return actWait, err
 		}
 	}

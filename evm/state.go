@@ -32,6 +32,11 @@ type account struct {
 	wasCode   common.Hash
 	balance   uint256.Int // with balLazy: the credits made so far
 	balLazy   bool        // balance not observed (LazySource): only credits known
+	// With balLazy: the debits made so far (value sent out after a funds
+	// check that only asked "is the balance at least X", PrepareFunds),
+	// and the largest X the source confirmed for the balance the
+	// transaction started with.
+	debit, atLeast uint256.Int
 	codeHash  common.Hash
 	code      []byte
 	codeOK    bool                        // code loaded (or known empty)
@@ -57,9 +62,10 @@ func (a *account) noCode() bool {
 	return a.codeHash == state.EmptyCodeHash || a.codeHash == (common.Hash{})
 }
 
-// needsBalanceForEmpty reports whether empty() needs an observed balance.
+// needsBalanceForEmpty reports whether empty() needs an observed balance
+// (unless the credits exceed the debits, the balance may be zero).
 func (a *account) needsBalanceForEmpty() bool {
-	return a.balLazy && a.nonce == 0 && a.noCode() && a.balance.IsZero()
+	return a.balLazy && a.nonce == 0 && a.noCode() && !a.balance.Gt(&a.debit)
 }
 
 func (a *account) empty() bool {
@@ -77,6 +83,7 @@ const (
 	jCode
 	jStorage
 	jAccount // whole-account replacement (creation, self-destruct)
+	jDebit   // a debit of an unobserved balance (prevBal: the debits before)
 	jTouch
 	jWarmAddr
 	jWarmSlot
@@ -270,9 +277,77 @@ func (s *State) observe(addr common.Address, a *account) error {
 	if err != nil {
 		return err
 	}
+	s.saveDebits(addr, a)
 	a.balance.Add(&a.balance, &v)
+	a.balance.Sub(&a.balance, &a.debit)
+	a.debit.Clear()
 	a.balLazy = false
 	return nil
+}
+
+// saveDebits journals a lazy account with debits before its balance
+// becomes known (observed or set): a revert past this point must bring
+// the debits back with the unobserved balance. (Credits alone need no
+// entry: jBalance entries restore them and the laziness.)
+func (s *State) saveDebits(addr common.Address, a *account) {
+	if a.balLazy && !a.debit.IsZero() {
+		cp := *a
+		s.journal = append(s.journal, jentry{kind: jAccount, addr: addr, prevAcc: &cp})
+	}
+}
+
+// PrepareFunds makes sure HasFunds(addr, v) can be answered: the balance
+// of addr is known, or the source confirmed that the balance the
+// transaction started with covers v and the debits so far (less the
+// credits), without reading it: a predicate read, which a change below
+// invalidates only when its answer flips (credits never do). It may
+// suspend like Load, so callers prepare before they change anything.
+func (s *State) PrepareFunds(addr common.Address, v *uint256.Int) error {
+	a, err := s.acct(addr)
+	if err != nil || !a.balLazy {
+		return err
+	}
+	need, overflow := new(uint256.Int).AddOverflow(&a.debit, v)
+	pred, ok := s.lazy.(state.FundsSource)
+	if overflow || !ok {
+		return s.observe(addr, a)
+	}
+	if !need.Gt(&a.balance) {
+		return nil // the credits cover it
+	}
+	need.Sub(need, &a.balance)
+	if !need.Gt(&a.atLeast) {
+		return nil
+	}
+	yes, err := pred.BalanceAtLeast(addr, need)
+	if err != nil {
+		return err
+	}
+	if !yes {
+		// Insufficient (or so it seems now): the exact balance decides.
+		return s.observe(addr, a)
+	}
+	a.atLeast = *need
+	return nil
+}
+
+// HasFunds reports whether the balance of addr (loaded, and prepared with
+// PrepareFunds for v) is at least v.
+func (s *State) HasFunds(addr common.Address, v *uint256.Int) bool {
+	a := s.loaded(addr)
+	if !a.balLazy {
+		return !a.balance.Lt(v)
+	}
+	if v.IsZero() {
+		return true
+	}
+	// Balance >= v  <=>  start + credits >= debits + v, with start >= atLeast.
+	have, o1 := new(uint256.Int).AddOverflow(&a.atLeast, &a.balance)
+	need, o2 := new(uint256.Int).AddOverflow(&a.debit, v)
+	if o2 {
+		return false // more than any balance can hold
+	}
+	return o1 || !have.Lt(need)
 }
 
 // ObserveBalance makes sure the balance of addr is known (not only its
@@ -482,7 +557,12 @@ func (s *State) SubBalance(addr common.Address, v *uint256.Int) {
 		return
 	}
 	if a.balLazy {
-		panic("evm: debit of an account whose balance was not observed: " + addr.Hex())
+		// Funds checked by predicate (PrepareFunds): a debit commutes
+		// with credits like a negative credit.
+		s.journal = append(s.journal, jentry{kind: jDebit, addr: addr, prevBal: a.debit})
+		a.debit.Add(&a.debit, v)
+		a.modified = true
+		return
 	}
 	s.journal = append(s.journal, jentry{kind: jBalance, addr: addr, prevBal: a.balance})
 	a.balance.Sub(&a.balance, v)
@@ -494,9 +574,11 @@ func (s *State) SetBalance(addr common.Address, v *uint256.Int) {
 	a := s.loaded(addr)
 	s.ensureExists(addr, a)
 	s.touch(addr, a)
+	s.saveDebits(addr, a)
 	s.journal = append(s.journal, jentry{kind: jBalance, addr: addr, prevBal: a.balance, prevLazy: a.balLazy})
 	a.balance = *v
 	a.balLazy = false
+	a.debit.Clear()
 	a.modified = true
 }
 
@@ -560,6 +642,7 @@ func (s *State) SelfDestruct(addr common.Address) {
 	a.destruct = true
 	a.balance.Clear()
 	a.balLazy = false
+	a.debit.Clear()
 	a.modified = true
 }
 
@@ -694,6 +777,8 @@ func (s *State) RevertTo(id int) {
 			a := s.accounts[e.addr]
 			a.balance = e.prevBal
 			a.balLazy = e.prevLazy
+		case jDebit:
+			s.accounts[e.addr].debit = e.prevBal
 		case jNonce:
 			s.accounts[e.addr].nonce = e.prevU64
 		case jCode, jAccount:
@@ -773,6 +858,9 @@ func (s *State) EachChange(eip161 bool, fn func(common.Address, *state.AccountDi
 		}
 		*ad = state.AccountDiff{Nonce: a.nonce, Balance: a.balance, BalanceDelta: a.balLazy, CodeHash: a.codeHash, StorageCleared: a.fresh,
 			AccountSame: a.same()}
+		if a.balLazy {
+			ad.Balance.Sub(&ad.Balance, &a.debit) // credits less debits, mod 2^256
+		}
 		if a.codeSet {
 			ad.Code, ad.CodeChanged = a.code, true
 		}

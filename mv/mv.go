@@ -27,6 +27,7 @@
 package mv
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"math"
@@ -119,6 +120,10 @@ type element struct {
 type reader struct {
 	tx, inc int
 	v       Value
+	// atLeast: a predicate reader of a Balance element (BalanceAtLeast),
+	// which saw "balance >= v" hold; it is invalidated only when that
+	// stops holding.
+	atLeast bool
 }
 
 const nShards = 64
@@ -602,10 +607,53 @@ func (s *Store) readElem(sh, ash *shard, e *element, tx, inc int) (Value, int, e
 	// concerns current incarnations).
 	if n := len(e.readers); n > 0 && e.readers[n-1].tx == tx && e.readers[n-1].inc == inc {
 		e.readers[n-1].v = v // read again in the same run
+		e.readers[n-1].atLeast = false
 		return v, -1, nil
 	}
 	e.readers = append(e.readers, reader{tx: tx, inc: inc, v: v})
 	return v, -1, nil
+}
+
+// BalanceAtLeast reports whether the balance of addr that incarnation inc
+// of tx should see is at least x, and when it is, registers that as a
+// predicate reader: a change below invalidates tx only if the balance it
+// should see drops below x (credits never do). When it is not, nothing is
+// registered (the caller reads the exact balance next). blocker >= 0 as
+// for Read.
+func (s *Store) BalanceAtLeast(tx, inc int, addr common.Address, x *uint256.Int) (bool, int, error) {
+	_, kb := AccountKeys(addr)
+	sh := s.shard(addr)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if int(s.inc[tx].Load()) != inc {
+		return false, -1, ErrStale
+	}
+	e := sh.elem(kb)
+	v, blk, err := s.valueAt(nil, e, tx)
+	if blk >= 0 {
+		sh.conflict(e.key).Waits++
+	}
+	if err != nil || blk >= 0 {
+		return false, blk, err
+	}
+	if b := v.Balance(); b.Lt(x) {
+		return false, -1, nil
+	}
+	if tx <= int(s.committed.Load()) {
+		return true, -1, nil // nothing below can change any more (see readElem)
+	}
+	want := BalanceValue(x)
+	if n := len(e.readers); n > 0 && e.readers[n-1].tx == tx && e.readers[n-1].inc == inc {
+		r := &e.readers[n-1]
+		// The same run asks again: an exact read already covers it, a
+		// predicate keeps the larger bound.
+		if r.atLeast && bytes.Compare(want.Word[:], r.v.Word[:]) > 0 {
+			r.v = want
+		}
+		return true, -1, nil
+	}
+	e.readers = append(e.readers, reader{tx: tx, inc: inc, v: want, atLeast: true})
+	return true, -1, nil
 }
 
 // Code returns code by hash: written in this batch or from the base.
@@ -861,7 +909,7 @@ func (s *Store) check(b *FinishBuf, sh, ash *shard, e *element, tx, committed in
 			continue
 		}
 		now, blk, err := s.valueAt(ash, e, r)
-		if err != nil || blk >= 0 || now != rd.v {
+		if err != nil || blk >= 0 || (!rd.atLeast && now != rd.v) || (rd.atLeast && bytes.Compare(now.Word[:], rd.v.Word[:]) < 0) {
 			b.out = append(b.out, r)
 			sh.conflict(e.key).Invalidations++
 			if n := len(b.Hot); n == 0 || b.Hot[n-1] != e.key {
@@ -906,6 +954,24 @@ func (s *Store) Sources(tx int, k Key) []int {
 		}
 	}
 	return out
+}
+
+// WriterBelow returns the transaction whose full write (not a credit) of
+// k is the last below tx, or -1 (for critical paths; run alone).
+func (s *Store) WriterBelow(tx int, k Key) int {
+	if e := s.shardFor(k).elems[k]; e != nil {
+		for i := e.below(tx); i >= 0; i-- {
+			if !e.versions[i].w.Credit {
+				return e.versions[i].tx
+			}
+		}
+	}
+	return -1
+}
+
+// IsFeeSink reports whether k is the fee sink's balance (SetFeeSink).
+func (s *Store) IsFeeSink(k Key) bool {
+	return s.sinkBal != nil && k == s.sinkBal.key
 }
 
 // String names an element for reports.

@@ -123,6 +123,55 @@ func TestCreditsCommute(t *testing.T) {
 	}
 }
 
+// TestBalancePredicate: a funds check kept as "balance >= X" (issue 5,
+// item 3's stretch) is invalidated only when its answer flips: credits
+// below never flip it, a debit below that leaves enough does not, one
+// that leaves too little does; a false answer registers nothing.
+func TestBalancePredicate(t *testing.T) {
+	base := state.NewMem()
+	base.SetAccount(acct, state.Account{Balance: *uint256.NewInt(100)})
+	s := New(base, 16)
+	kb := Key{Kind: Balance, Addr: acct}
+	delta := func(v int64) []KeyWrite { // a credit (v > 0) or a debit (v < 0), mod 2^256
+		d := uint256.NewInt(uint64(max(v, -v)))
+		if v < 0 {
+			d.Neg(d)
+		}
+		return []KeyWrite{{kb, Write{Val: BalanceValue(d), Credit: true}}}
+	}
+	x := uint256.NewInt(90)
+	if ok, blk, err := s.BalanceAtLeast(8, 0, acct, x); !ok || blk >= 0 || err != nil {
+		t.Fatalf("balance 100 >= 90: got %v (blk %d, err %v)", ok, blk, err)
+	}
+	if inv := s.Finish(2, delta(50), nil); len(inv) != 0 {
+		t.Fatalf("a credit below invalidated %v", inv)
+	}
+	if inv := s.Finish(3, delta(-60), nil); len(inv) != 0 { // 100+50-60 = 90: still >= 90
+		t.Fatalf("a debit leaving enough invalidated %v", inv)
+	}
+	if inv := s.Finish(2, delta(49), nil); len(inv) != 1 || inv[0] != 8 { // 89 < 90
+		t.Fatalf("the answer flipped: invalidated %v, want [8]", inv)
+	}
+	s.Begin(8, 1)
+	if ok, _, _ := s.BalanceAtLeast(8, 1, acct, x); ok {
+		t.Fatal("balance 89 >= 90 answered true")
+	}
+	// The false answer registered nothing: restoring the credit reports no one.
+	if inv := s.Finish(2, delta(50), nil); len(inv) != 0 {
+		t.Fatalf("a false answer was registered: invalidated %v", inv)
+	}
+	// An exact read in the same run replaces the predicate: any change counts.
+	if ok, _, _ := s.BalanceAtLeast(8, 1, acct, x); !ok {
+		t.Fatal("balance 90 >= 90 answered false")
+	}
+	if v, _, _ := s.Read(8, 1, kb); v.BalanceU64() != 90 {
+		t.Fatalf("exact read %d, want 90", v.BalanceU64())
+	}
+	if inv := s.Finish(4, delta(1), nil); len(inv) != 1 || inv[0] != 8 {
+		t.Fatalf("a credit below an exact reader: invalidated %v, want [8]", inv)
+	}
+}
+
 // TestStaleReadRegistersNothing: a run that turned stale while it read
 // (its transaction was restarted, Begin) gets ErrStale and is not
 // registered as a reader, so a later change of the element does not

@@ -372,7 +372,8 @@ func (s *Store) finalAccountDiff(sh *shard, addr common.Address, k int, ad *stat
 // transaction k sees them, and reports whether the account's own fields
 // end different from the base (the canonical diff's rule, state.Diff):
 // created, removed or reset in the batch, or its nonce, balance or code
-// hash changed. CodeChanged is set only when the code hash changed.
+// hash changed. CodeChanged is set only when the code hash changed to
+// that of non-empty code (state.Diff).
 func (s *Store) accountDiff(addr common.Address, acct, bal, cleared *element, k int, ad *state.AccountDiff) (bool, error) {
 	ka, kb := AccountKeys(addr)
 	if acct == nil {
@@ -401,7 +402,7 @@ func (s *Store) accountDiff(addr common.Address, acct, bal, cleared *element, k 
 	}
 	ad.Nonce, ad.Balance, ad.CodeHash = a.Nonce, b.Balance(), a.Word
 	ad.StorageCleared = written(cleared, k)
-	if len(s.codes) > 0 && a.Word != acct.base.Word {
+	if len(s.codes) > 0 && a.Word != acct.base.Word && a.Word != state.EmptyCodeHash {
 		if c, ok := s.codes[a.Word]; ok {
 			ad.Code, ad.CodeChanged = c, true
 		}

@@ -134,6 +134,15 @@ func (v *view) ObserveBalance(addr common.Address) (uint256.Int, error) {
 	return b, err
 }
 
+func (v *view) BalanceAtLeast(addr common.Address, x *uint256.Int) (bool, error) {
+	ok, blk, err := v.s.BalanceAtLeast(v.tx, v.inc, addr, x)
+	if blk >= 0 {
+		v.blocker = blk
+		return false, state.ErrNotReady
+	}
+	return ok, err
+}
+
 func (v *view) Code(addr common.Address, h common.Hash) ([]byte, error) {
 	return v.s.Code(addr, h)
 }

@@ -147,6 +147,10 @@ type simRun struct {
 type simRead struct {
 	key mv.Key
 	off float64 // work done before the read
+	// atLeast: a predicate read (balance >= X): it depends on the last
+	// full write of the balance, not on the credits and debits above it
+	// (which left it true).
+	atLeast bool
 }
 
 // simView is a run's window on the multi-version state (single goroutine).
@@ -199,6 +203,20 @@ func (v *simView) ObserveBalance(addr common.Address) (uint256.Int, error) {
 	_, kb := mv.AccountKeys(addr)
 	v.read(kb)
 	return b, err
+}
+
+func (v *simView) BalanceAtLeast(addr common.Address, x *uint256.Int) (bool, error) {
+	v.run.meter.work += v.run.meter.m.Access
+	ok, blk, err := v.s.BalanceAtLeast(v.run.tx, v.run.inc, addr, x)
+	if blk >= 0 {
+		v.run.blocker = blk
+		return false, state.ErrNotReady
+	}
+	if ok {
+		_, kb := mv.AccountKeys(addr)
+		v.run.reads = append(v.run.reads, simRead{key: kb, off: v.run.meter.work, atLeast: true})
+	}
+	return ok, err
 }
 
 func (v *simView) Code(addr common.Address, h common.Hash) ([]byte, error) {
@@ -480,7 +498,14 @@ func criticalPaths(store *mv.Store, final []*simRun, k int, m *CostModel, rep *S
 		rep.TotalWork += w
 		f, ftx := w, 0.0
 		for _, rd := range r.reads {
-			for _, src := range store.Sources(i, rd.key) {
+			srcs := store.Sources(i, rd.key)
+			if rd.atLeast && !store.IsFeeSink(rd.key) {
+				srcs = srcs[:0]
+				if w := store.WriterBelow(i, rd.key); w >= 0 {
+					srcs = append(srcs, w)
+				}
+			}
+			for _, src := range srcs {
 				if src >= i {
 					continue
 				}

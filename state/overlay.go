@@ -137,7 +137,7 @@ func (o *Overlay) Diff() Diff {
 			continue
 		}
 		ad := &AccountDiff{Nonce: a.acct.Nonce, Balance: a.acct.Balance, CodeHash: a.acct.CodeHash, StorageCleared: a.cleared}
-		if a.codeSet && (!known || normCodeHash(pre.CodeHash) != normCodeHash(a.acct.CodeHash)) {
+		if a.codeSet && normCodeHash(a.acct.CodeHash) != EmptyCodeHash && (!known || normCodeHash(pre.CodeHash) != normCodeHash(a.acct.CodeHash)) {
 			ad.Code, ad.CodeChanged = a.code, true
 		}
 		for k, v := range a.storage {

@@ -59,13 +59,26 @@ type LazySource interface {
 	ObserveBalance(addr common.Address) (uint256.Int, error)
 }
 
+// FundsSource is a LazySource that can answer a funds check without
+// reading the balance: whether the balance of addr (as the transaction
+// sees it before its own changes) is at least x. A parallel executor keeps
+// the answer as a predicate: a change below invalidates the reader only
+// when the answer flips, so credits (and debits that leave enough)
+// commute with it. The EVM then reports the account's debits, like its
+// credits, in a BalanceDelta (credits less debits, mod 2^256).
+type FundsSource interface {
+	LazySource
+	BalanceAtLeast(addr common.Address, x *uint256.Int) (bool, error)
+}
+
 // AccountDiff is what one transaction (or block) did to one account.
 type AccountDiff struct {
 	Nonce   uint64
 	Balance uint256.Int
-	// BalanceDelta: Balance is an amount added to the balance the account
-	// had before the transaction, which the transaction never observed
-	// (only from a LazySource).
+	// BalanceDelta: Balance is an amount added (mod 2^256: credits less
+	// debits, which may wrap) to the balance the account had before the
+	// transaction, which the transaction never observed (only from a
+	// LazySource).
 	BalanceDelta bool
 	CodeHash     common.Hash
 	// Code is set when the code changed (creation or EIP-7702 delegation).
@@ -93,8 +106,9 @@ type AccountDiff struct {
 // differs from the state before it: an account appears when it was
 // created, removed, reset (StorageCleared), or its nonce, balance, code
 // hash or some slot ends different; Deleted appears only for accounts
-// that existed before; CodeChanged only when the code hash differs from
-// the one before; Storage holds only slots whose value differs from the
+// that existed before; CodeChanged (with Code) exactly when the code hash
+// differs from the one before and is not that of empty code (code removed
+// needs no Code: the hash says it); Storage holds only slots whose value differs from the
 // one before (after a reset: non-zero slots). Serial and parallel
 // execution both return canonical diffs, so equal executions give equal
 // Encode bytes. A single transaction's diff (chain.Result.Diff) need not

@@ -1,0 +1,104 @@
+package evm
+
+import (
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/holiman/uint256"
+	"github.com/velarium/velarium/state"
+)
+
+// fundsSource is a state.FundsSource over a Mem that counts how the
+// balance was asked for.
+type fundsSource struct {
+	*state.Mem
+	observed, asked int
+}
+
+func (f *fundsSource) AccountLazy(addr common.Address) (state.Account, bool, bool, error) {
+	a, ok, err := f.Account(addr)
+	return state.Account{Nonce: a.Nonce, CodeHash: a.CodeHash}, ok, !ok, err
+}
+
+func (f *fundsSource) ObserveBalance(addr common.Address) (uint256.Int, error) {
+	f.observed++
+	a, _, err := f.Account(addr)
+	return a.Balance, err
+}
+
+func (f *fundsSource) BalanceAtLeast(addr common.Address, x *uint256.Int) (bool, error) {
+	f.asked++
+	a, _, err := f.Account(addr)
+	return !a.Balance.Lt(x), err
+}
+
+// TestFundsPredicate: a value check of an unobserved balance asks the
+// source "balance >= X" (state.FundsSource) instead of reading it, the
+// debit is reported in the delta (credits less debits), and reverts and
+// later observations keep credits and debits straight.
+func TestFundsPredicate(t *testing.T) {
+	c := common.Address{0xc}
+	mem := state.NewMem()
+	mem.SetAccount(c, state.Account{Nonce: 1, Balance: *uint256.NewInt(100)})
+	src := &fundsSource{Mem: mem}
+	s := NewState(src)
+	defer s.Release()
+	u := uint256.NewInt
+
+	if err := s.Load(c); err != nil {
+		t.Fatal(err)
+	}
+	s.AddBalance(c, u(5))
+	// The credits cover a small value: no question at all.
+	if err := s.PrepareFunds(c, u(5)); err != nil || !s.HasFunds(c, u(5)) || src.asked+src.observed != 0 {
+		t.Fatalf("credits 5 >= 5: err %v, asked %d, observed %d", err, src.asked, src.observed)
+	}
+	if err := s.PrepareFunds(c, u(60)); err != nil || !s.HasFunds(c, u(60)) {
+		t.Fatalf("100+5 >= 60: err %v", err)
+	}
+	if src.asked != 1 || src.observed != 0 {
+		t.Fatalf("asked %d, observed %d: want one predicate, no read", src.asked, src.observed)
+	}
+	s.SubBalance(c, u(60))
+	// A check the confirmed bound covers asks nothing; a larger one asks.
+	if err := s.PrepareFunds(c, u(0)); err != nil || !s.HasFunds(c, u(0)) || src.asked != 1 {
+		t.Fatalf("start >= 55 covers debits 60 less credits 5: err %v, asked %d", err, src.asked)
+	}
+	if err := s.PrepareFunds(c, u(30)); err != nil || !s.HasFunds(c, u(30)) || src.asked != 2 {
+		t.Fatalf("100+5-60 >= 30: err %v, asked %d", err, src.asked)
+	}
+	// Too much: the predicate says no, the exact balance decides (45).
+	if err := s.PrepareFunds(c, u(50)); err != nil || s.HasFunds(c, u(50)) || src.observed != 1 {
+		t.Fatalf("45 >= 50: err %v, observed %d", err, src.observed)
+	}
+	if b, _ := s.Balance(c); b.Uint64() != 45 {
+		t.Fatalf("balance %d, want 45", b.Uint64())
+	}
+
+	// A fresh transaction: debit, then observe inside a frame that reverts.
+	s2 := NewState(src)
+	defer s2.Release()
+	if err := s2.Load(c); err != nil {
+		t.Fatal(err)
+	}
+	if err := s2.PrepareFunds(c, u(30)); err != nil {
+		t.Fatal(err)
+	}
+	s2.SubBalance(c, u(30))
+	snap := s2.Snapshot()
+	if b, _ := s2.Balance(c); b.Uint64() != 70 {
+		t.Fatalf("observed %d, want 70", b.Uint64())
+	}
+	s2.AddBalance(c, u(1))
+	s2.RevertTo(snap) // the observation goes, the debit stays
+	s2.AddBalance(c, u(2))
+	d := s2.Diff(true)[c]
+	if d == nil || !d.BalanceDelta || d.Balance.Cmp(new(uint256.Int).Sub(u(2), u(30))) != 0 {
+		t.Fatalf("diff %+v: want a delta of 2-30 (mod 2^256)", d)
+	}
+	m := mem.Copy()
+	m.Apply(state.Diff{c: d})
+	if a, _, _ := m.Account(c); a.Balance.Uint64() != 72 {
+		t.Fatalf("applied: %d, want 72", a.Balance.Uint64())
+	}
+}
