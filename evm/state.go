@@ -37,17 +37,17 @@ type account struct {
 	// and the largest X the source confirmed for the balance the
 	// transaction started with.
 	debit, atLeast uint256.Int
-	codeHash  common.Hash
-	code      []byte
-	codeOK    bool                        // code loaded (or known empty)
-	orig      map[common.Hash]common.Hash // values read from the source: the "original" values of EIP-2200
-	dirty     map[common.Hash]common.Hash // values written in this transaction
-	fresh     bool                        // storage starts empty: created in this transaction
-	created   bool                        // created in this transaction (EIP-6780)
-	destruct  bool                        // self-destructed; deleted at the end of the transaction
-	touched   bool                        // touched (EIP-161)
-	modified  bool                        // some field changed
-	codeSet   bool                        // code changed
+	codeHash       common.Hash
+	code           []byte
+	codeOK         bool                        // code loaded (or known empty)
+	orig           map[common.Hash]common.Hash // values read from the source: the "original" values of EIP-2200
+	dirty          map[common.Hash]common.Hash // values written in this transaction
+	fresh          bool                        // storage starts empty: created in this transaction
+	created        bool                        // created in this transaction (EIP-6780)
+	destruct       bool                        // self-destructed; deleted at the end of the transaction
+	touched        bool                        // touched (EIP-161)
+	modified       bool                        // some field changed
+	codeSet        bool                        // code changed
 }
 
 // same reports whether the account existed, keeps its nonce and code, and
