@@ -298,10 +298,13 @@ func (s *State) saveDebits(addr common.Address, a *account) {
 
 // PrepareFunds makes sure HasFunds(addr, v) can be answered: the balance
 // of addr is known, or the source confirmed that the balance the
-// transaction started with covers v and the debits so far (less the
-// credits), without reading it: a predicate read, which a change below
-// invalidates only when its answer flips (credits never do). It may
-// suspend like Load, so callers prepare before they change anything.
+// transaction started with covers v and the debits so far, without
+// reading it: a predicate read, which a change below invalidates only
+// when its answer flips (credits never do). Credits made earlier in the
+// transaction to an unobserved balance force a read instead: the balance
+// is kept mod 2^256, and whether start + credits wraps (serial execution
+// would then see a small balance) depends on the start. It may suspend
+// like Load, so callers prepare before they change anything.
 func (s *State) PrepareFunds(addr common.Address, v *uint256.Int) error {
 	a, err := s.acct(addr)
 	if err != nil || !a.balLazy {
@@ -309,13 +312,9 @@ func (s *State) PrepareFunds(addr common.Address, v *uint256.Int) error {
 	}
 	need, overflow := new(uint256.Int).AddOverflow(&a.debit, v)
 	pred, ok := s.lazy.(state.FundsSource)
-	if overflow || !ok {
+	if overflow || !ok || !a.balance.IsZero() {
 		return s.observe(addr, a)
 	}
-	if !need.Gt(&a.balance) {
-		return nil // the credits cover it
-	}
-	need.Sub(need, &a.balance)
 	if !need.Gt(&a.atLeast) {
 		return nil
 	}
@@ -341,13 +340,10 @@ func (s *State) HasFunds(addr common.Address, v *uint256.Int) bool {
 	if v.IsZero() {
 		return true
 	}
-	// Balance >= v  <=>  start + credits >= debits + v, with start >= atLeast.
-	have, o1 := new(uint256.Int).AddOverflow(&a.atLeast, &a.balance)
-	need, o2 := new(uint256.Int).AddOverflow(&a.debit, v)
-	if o2 {
-		return false // more than any balance can hold
-	}
-	return o1 || !have.Lt(need)
+	// Still unobserved after PrepareFunds: no credits, and the start is
+	// at least atLeast. Balance >= v  <=>  start >= debits + v.
+	need, overflow := new(uint256.Int).AddOverflow(&a.debit, v)
+	return !overflow && a.balance.IsZero() && !a.atLeast.Lt(need)
 }
 
 // ObserveBalance makes sure the balance of addr is known (not only its
