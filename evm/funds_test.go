@@ -29,7 +29,7 @@ func (f *fundsSource) ObserveBalance(addr common.Address) (uint256.Int, error) {
 func (f *fundsSource) BalanceAtLeast(addr common.Address, x *uint256.Int) (bool, error) {
 	f.asked++
 	a, _, err := f.Account(addr)
-	return !a.Balance.Lt(x), err
+	return !a.Balance.Lt(x) && a.Balance.BitLen() <= 255, err
 }
 
 // TestFundsPredicate: a value check of an unobserved balance asks the
@@ -68,6 +68,25 @@ func TestFundsPredicate(t *testing.T) {
 	}
 	if b, _ := s.Balance(c); b.Uint64() != 40 {
 		t.Fatalf("balance %d, want 40", b.Uint64())
+	}
+
+	// Credits that cover the value still ask (start < 2^255: no wrap), but
+	// never read the balance.
+	s3 := NewState(src)
+	defer s3.Release()
+	asked, observed := src.asked, src.observed
+	if err := s3.Load(c); err != nil {
+		t.Fatal(err)
+	}
+	s3.AddBalance(c, u(5))
+	if err := s3.PrepareFunds(c, u(5)); err != nil || !s3.HasFunds(c, u(5)) || src.asked != asked+1 || src.observed != observed {
+		t.Fatalf("credits 5 >= 5: err %v, asked %d, observed %d", err, src.asked-asked, src.observed-observed)
+	}
+	if err := s3.PrepareFunds(c, u(105)); err != nil || !s3.HasFunds(c, u(105)) || src.asked != asked+2 {
+		t.Fatalf("100+5 >= 105: err %v, asked %d", err, src.asked-asked)
+	}
+	if err := s3.PrepareFunds(c, u(106)); err != nil || s3.HasFunds(c, u(106)) || src.observed != observed+1 {
+		t.Fatalf("100+5 >= 106 answered true (err %v) or without a read", err)
 	}
 
 	// A fresh transaction: debit, then observe inside a frame that reverts.

@@ -34,9 +34,11 @@ type account struct {
 	balLazy   bool        // balance not observed (LazySource): only credits known
 	// With balLazy: the debits made so far (value sent out after a funds
 	// check that only asked "is the balance at least X", PrepareFunds),
-	// and the largest X the source confirmed for the balance the
-	// transaction started with.
+	// and, once funded is set, the largest X the source confirmed for the
+	// balance the transaction started with (start >= atLeast, and start <
+	// 2^255: see state.FundsSource).
 	debit, atLeast uint256.Int
+	funded         bool
 	codeHash       common.Hash
 	code           []byte
 	codeOK         bool                        // code loaded (or known empty)
@@ -298,27 +300,26 @@ func (s *State) saveDebits(addr common.Address, a *account) {
 
 // PrepareFunds makes sure HasFunds(addr, v) can be answered: the balance
 // of addr is known, or the source confirmed that the balance the
-// transaction started with covers v and the debits so far, without
-// reading it: a predicate read, which a change below invalidates only
-// when its answer flips (credits never do). Credits made earlier in the
-// transaction to an unobserved balance force a read instead: the balance
-// is kept mod 2^256, and whether start + credits wraps (serial execution
-// would then see a small balance) depends on the start. It may suspend
-// like Load, so callers prepare before they change anything.
+// transaction started with is at least what v and the debits so far need
+// beyond the credits, and below 2^255, without reading it: a predicate
+// read, which a change below invalidates only when its answer flips
+// (credits never do). The bound keeps start + credits from wrapping mod
+// 2^256, where serial execution would see a small balance. It may
+// suspend like Load, so callers prepare before they change anything.
 func (s *State) PrepareFunds(addr common.Address, v *uint256.Int) error {
 	a, err := s.acct(addr)
 	if err != nil || !a.balLazy {
 		return err
 	}
-	need, overflow := new(uint256.Int).AddOverflow(&a.debit, v)
-	pred, ok := s.lazy.(state.FundsSource)
-	if overflow || !ok || !a.balance.IsZero() {
+	need, ok := a.fundsNeed(v)
+	pred, isPred := s.lazy.(state.FundsSource)
+	if !ok || !isPred {
 		return s.observe(addr, a)
 	}
-	if !need.Gt(&a.atLeast) {
+	if a.funded && !need.Gt(&a.atLeast) {
 		return nil
 	}
-	yes, err := pred.BalanceAtLeast(addr, need)
+	yes, err := pred.BalanceAtLeast(addr, &need)
 	if err != nil {
 		return err
 	}
@@ -326,8 +327,28 @@ func (s *State) PrepareFunds(addr common.Address, v *uint256.Int) error {
 		// Insufficient (or so it seems now): the exact balance decides.
 		return s.observe(addr, a)
 	}
-	a.atLeast = *need
+	if !a.funded || need.Gt(&a.atLeast) {
+		a.atLeast = need
+	}
+	a.funded = true
 	return nil
+}
+
+// fundsNeed returns the least start balance for which an unobserved
+// balance covers v: debits + v - credits (0 when the credits cover it),
+// valid when start < 2^255; ok is false when the credits reach 2^255 or
+// debits + v overflows (the balance must then be read).
+func (a *account) fundsNeed(v *uint256.Int) (uint256.Int, bool) {
+	var need uint256.Int
+	if _, overflow := need.AddOverflow(&a.debit, v); overflow || a.balance.BitLen() > 255 {
+		return need, false
+	}
+	if need.Gt(&a.balance) {
+		need.Sub(&need, &a.balance)
+	} else {
+		need.Clear()
+	}
+	return need, true
 }
 
 // HasFunds reports whether the balance of addr (loaded, and prepared with
@@ -340,10 +361,10 @@ func (s *State) HasFunds(addr common.Address, v *uint256.Int) bool {
 	if v.IsZero() {
 		return true
 	}
-	// Still unobserved after PrepareFunds: no credits, and the start is
-	// at least atLeast. Balance >= v  <=>  start >= debits + v.
-	need, overflow := new(uint256.Int).AddOverflow(&a.debit, v)
-	return !overflow && a.balance.IsZero() && !a.atLeast.Lt(need)
+	// Still unobserved after PrepareFunds: atLeast <= start < 2^255, and
+	// the credits are below 2^255, so start + credits does not wrap.
+	need, ok := a.fundsNeed(v)
+	return ok && a.funded && !need.Gt(&a.atLeast)
 }
 
 // ObserveBalance makes sure the balance of addr is known (not only its

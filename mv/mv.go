@@ -615,9 +615,10 @@ func (s *Store) readElem(sh, ash *shard, e *element, tx, inc int) (Value, int, e
 }
 
 // BalanceAtLeast reports whether the balance of addr that incarnation inc
-// of tx should see is at least x, and when it is, registers that as a
-// predicate reader: a change below invalidates tx only if the balance it
-// should see drops below x (credits never do). When it is not, nothing is
+// of tx should see is at least x and below 2^255 (state.FundsSource), and
+// when it is, registers that as a predicate reader: a change below
+// invalidates tx only if the balance it should see leaves that range
+// (credits under 2^255 in all never do). When it is not, nothing is
 // registered (the caller reads the exact balance next). blocker >= 0 as
 // for Read.
 func (s *Store) BalanceAtLeast(tx, inc int, addr common.Address, x *uint256.Int) (bool, int, error) {
@@ -636,7 +637,7 @@ func (s *Store) BalanceAtLeast(tx, inc int, addr common.Address, x *uint256.Int)
 	if err != nil || blk >= 0 {
 		return false, blk, err
 	}
-	if b := v.Balance(); b.Lt(x) {
+	if !atLeast(&v, BalanceValue(x)) {
 		return false, -1, nil
 	}
 	if tx <= int(s.committed.Load()) {
@@ -909,7 +910,7 @@ func (s *Store) check(b *FinishBuf, sh, ash *shard, e *element, tx, committed in
 			continue
 		}
 		now, blk, err := s.valueAt(ash, e, r)
-		if err != nil || blk >= 0 || (!rd.atLeast && now != rd.v) || (rd.atLeast && bytes.Compare(now.Word[:], rd.v.Word[:]) < 0) {
+		if err != nil || blk >= 0 || (!rd.atLeast && now != rd.v) || (rd.atLeast && !atLeast(&now, rd.v)) {
 			b.out = append(b.out, r)
 			sh.conflict(e.key).Invalidations++
 			if n := len(b.Hot); n == 0 || b.Hot[n-1] != e.key {
@@ -954,6 +955,12 @@ func (s *Store) Sources(tx int, k Key) []int {
 		}
 	}
 	return out
+}
+
+// atLeast is a predicate reader's condition: balance value v is at least
+// x and below 2^255.
+func atLeast(v *Value, x Value) bool {
+	return v.Word[0] < 0x80 && bytes.Compare(v.Word[:], x.Word[:]) >= 0
 }
 
 // WriterBelow returns the transaction whose full write (not a credit) of

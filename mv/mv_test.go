@@ -170,6 +170,20 @@ func TestBalancePredicate(t *testing.T) {
 	if inv := s.Finish(4, delta(1), nil); len(inv) != 1 || inv[0] != 8 {
 		t.Fatalf("a credit below an exact reader: invalidated %v, want [8]", inv)
 	}
+	// The range ends below 2^255 (so that the reader's own credits cannot
+	// wrap): a balance that reaches it flips the answer.
+	s.Begin(9, 1)
+	if ok, _, _ := s.BalanceAtLeast(9, 1, acct, x); !ok {
+		t.Fatal("balance 91 >= 90 answered false")
+	}
+	big := new(uint256.Int).Lsh(uint256.NewInt(1), 255)
+	if inv := s.Finish(5, []KeyWrite{{kb, Write{Val: BalanceValue(big), Credit: true}}}, nil); len(inv) != 2 || inv[1] != 9 {
+		t.Fatalf("a balance reaching 2^255: invalidated %v, want [8 9] (8: the exact reader above)", inv)
+	}
+	s.Begin(9, 2)
+	if ok, _, _ := s.BalanceAtLeast(9, 2, acct, x); ok {
+		t.Fatal("a balance of 2^255+91 answered true")
+	}
 }
 
 // TestStaleReadRegistersNothing: a run that turned stale while it read

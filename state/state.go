@@ -61,7 +61,9 @@ type LazySource interface {
 
 // FundsSource is a LazySource that can answer a funds check without
 // reading the balance: whether the balance of addr (as the transaction
-// sees it before its own changes) is at least x. A parallel executor keeps
+// sees it before its own changes) is at least x and below 2^255 (the
+// bound lets the EVM add its credits without a wrap mod 2^256; no real
+// balance comes near it). A parallel executor keeps
 // the answer as a predicate: a change below invalidates the reader only
 // when the answer flips, so credits (and debits that leave enough)
 // commute with it. The EVM then reports the account's debits, like its
