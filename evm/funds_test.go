@@ -146,3 +146,37 @@ func TestFundsAfterWrappingCredit(t *testing.T) {
 		s.Release()
 	}
 }
+
+// TestEmptyAfterWrappingCredit: EIP-161 emptiness of an unobserved,
+// credited balance: start 2^256-2 plus a credit of 2 wraps to zero, so
+// serial execution deletes the touched account; the lazy State must
+// agree (it may trust "credited, so not empty" only once the source has
+// confirmed start < 2^255). A small start keeps the account, without a
+// read of the balance.
+func TestEmptyAfterWrappingCredit(t *testing.T) {
+	c := common.Address{0xd}
+	for _, start := range []*uint256.Int{new(uint256.Int).Sub(new(uint256.Int), uint256.NewInt(2)), uint256.NewInt(7)} {
+		mem := state.NewMem()
+		mem.SetAccount(c, state.Account{Balance: *start})
+		src := &fundsSource{Mem: mem}
+		var deleted [2]bool
+		for i, s := range []*State{NewState(mem), NewState(src)} {
+			if err := s.Load(c); err != nil {
+				t.Fatal(err)
+			}
+			s.AddBalance(c, uint256.NewInt(2))
+			if err := s.PrepareDiff(); err != nil {
+				t.Fatal(err)
+			}
+			d := s.Diff(true)[c]
+			deleted[i] = d != nil && d.Deleted
+			s.Release()
+		}
+		if deleted[0] != deleted[1] {
+			t.Fatalf("start %s: serial deleted %v, lazy deleted %v", start.Dec(), deleted[0], deleted[1])
+		}
+		if start.Uint64() == 7 && (deleted[0] || src.observed != 0 || src.asked != 1) {
+			t.Fatalf("start 7: deleted %v, observed %d, asked %d: want kept, one predicate, no read", deleted[0], src.observed, src.asked)
+		}
+	}
+}

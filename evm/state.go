@@ -64,10 +64,34 @@ func (a *account) noCode() bool {
 	return a.codeHash == state.EmptyCodeHash || a.codeHash == (common.Hash{})
 }
 
-// needsBalanceForEmpty reports whether empty() needs an observed balance
-// (unless the credits exceed the debits, the balance may be zero).
+// needsBalanceForEmpty reports whether empty() needs an observed balance.
+// An unobserved balance is start + credits - debits mod 2^256: it is not
+// zero when the credits exceed the debits and the sum cannot wrap (the
+// source confirmed start < 2^255, funded, and the credits are below
+// 2^255); otherwise it may be.
 func (a *account) needsBalanceForEmpty() bool {
-	return a.balLazy && a.nonce == 0 && a.noCode() && !a.balance.Gt(&a.debit)
+	return a.balLazy && a.nonce == 0 && a.noCode() && !(a.funded && a.balance.BitLen() <= 255 && a.balance.Gt(&a.debit))
+}
+
+// settleEmpty makes sure empty() can decide a: when credits exceed the
+// debits it asks the source for the bound start < 2^255 (a predicate
+// nothing real flips), and otherwise, or when the source says no, reads
+// the balance. It may suspend like Load.
+func (s *State) settleEmpty(addr common.Address, a *account) error {
+	if !a.needsBalanceForEmpty() {
+		return nil
+	}
+	if pred, ok := s.lazy.(state.FundsSource); ok && !a.funded && a.balance.BitLen() <= 255 && a.balance.Gt(&a.debit) {
+		yes, err := pred.BalanceAtLeast(addr, new(uint256.Int))
+		if err != nil {
+			return err
+		}
+		if yes {
+			a.funded = true // atLeast (0 or more) stays a true lower bound
+			return nil
+		}
+	}
+	return s.observe(addr, a)
 }
 
 func (a *account) empty() bool {
@@ -303,8 +327,9 @@ func (s *State) saveDebits(addr common.Address, a *account) {
 // transaction started with is at least what v and the debits so far need
 // beyond the credits, and below 2^255, without reading it: a predicate
 // read, which a change below invalidates only when its answer flips
-// (credits never do). The bound keeps start + credits from wrapping mod
-// 2^256, where serial execution would see a small balance. It may
+// (credits only by lifting the start to 2^255, which no real balance
+// nears). The bound keeps start + credits from wrapping mod 2^256, where
+// serial execution would see a small balance. It may
 // suspend like Load, so callers prepare before they change anything.
 func (s *State) PrepareFunds(addr common.Address, v *uint256.Int) error {
 	a, err := s.acct(addr)
@@ -377,20 +402,17 @@ func (s *State) ObserveBalance(addr common.Address) error {
 	return s.observe(addr, a)
 }
 
-// PrepareEmptyCheck observes the balance of addr if deciding whether it is
-// empty (EIP-161) needs it.
+// PrepareEmptyCheck makes sure deciding whether addr is empty (EIP-161)
+// can be done (settleEmpty).
 func (s *State) PrepareEmptyCheck(addr common.Address) error {
 	a, err := s.acct(addr)
 	if err != nil {
 		return err
 	}
-	if a.needsBalanceForEmpty() {
-		return s.observe(addr, a)
-	}
-	return nil
+	return s.settleEmpty(addr, a)
 }
 
-// PrepareDiff observes every balance that Diff's EIP-161 checks need, in
+// PrepareDiff settles every emptiness Diff's EIP-161 checks need, in
 // address order: where a suspension falls must not depend on map order,
 // so that runs (and the simulated-cores driver) are deterministic.
 func (s *State) PrepareDiff() error {
@@ -402,7 +424,7 @@ func (s *State) PrepareDiff() error {
 	}
 	slices.SortFunc(need, func(a, b common.Address) int { return bytes.Compare(a[:], b[:]) })
 	for _, addr := range need {
-		if err := s.observe(addr, s.accounts[addr]); err != nil {
+		if err := s.settleEmpty(addr, s.accounts[addr]); err != nil {
 			return err
 		}
 	}
@@ -424,10 +446,8 @@ func (s *State) Empty(addr common.Address) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if a.needsBalanceForEmpty() {
-		if err := s.observe(addr, a); err != nil {
-			return false, err
-		}
+	if err := s.settleEmpty(addr, a); err != nil {
+		return false, err
 	}
 	return !a.exists || a.empty(), nil
 }

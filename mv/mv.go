@@ -121,8 +121,8 @@ type reader struct {
 	tx, inc int
 	v       Value
 	// atLeast: a predicate reader of a Balance element (BalanceAtLeast),
-	// which saw "balance >= v" hold; it is invalidated only when that
-	// stops holding.
+	// which saw "v <= balance < 2^255" hold; it is invalidated only when
+	// that stops holding.
 	atLeast bool
 }
 

@@ -123,10 +123,11 @@ func TestCreditsCommute(t *testing.T) {
 	}
 }
 
-// TestBalancePredicate: a funds check kept as "balance >= X" (issue 5,
-// item 3's stretch) is invalidated only when its answer flips: credits
-// below never flip it, a debit below that leaves enough does not, one
-// that leaves too little does; a false answer registers nothing.
+// TestBalancePredicate: a funds check kept as "X <= balance < 2^255"
+// (issue 5, item 3's stretch) is invalidated only when its answer flips:
+// a credit below does not (unless it lifts the balance to 2^255), a debit
+// below that leaves enough does not, one that leaves too little does; a
+// false answer registers nothing.
 func TestBalancePredicate(t *testing.T) {
 	base := state.NewMem()
 	base.SetAccount(acct, state.Account{Balance: *uint256.NewInt(100)})

@@ -125,8 +125,12 @@ func (st *structure) apply(store *mv.Store, sc *sched.Sched, txs []*chain.Messag
 		if st.prev[i] >= 0 {
 			sc.Depend(i, int(st.prev[i]))
 		}
-		if st.next[i] || st.prev[i] >= 0 {
+		if st.predicts(i) {
 			store.PredictMessage(i, m)
 		}
 	}
 }
+
+// predicts reports whether transaction i declares its sender's nonce and
+// balance writes (see apply): its sender sends more than once.
+func (st *structure) predicts(i int) bool { return st.next[i] || st.prev[i] >= 0 }

@@ -44,13 +44,19 @@ func TestSenderChainBound(t *testing.T) {
 	if st := blockStructure(txs); st.heaviest != eoa(0) || st.share != 1 || st.bound != 12.0/10 {
 		t.Errorf("heavy sender: bound %v, sender %v (%d txs)", st.bound, st.heaviest, st.share)
 	}
-	// Each transaction waits for its sender's previous one; only senders
-	// that send again predict their writes.
+	// Each transaction waits for its sender's previous one; the
+	// transactions of senders that send more than once, the last one
+	// included, predict their writes.
 	st := blockStructure(mk(0, 1, 0, 2, 0))
 	if want := []int32{-1, -1, 0, -1, 2}; !slices.Equal(st.prev, want) {
 		t.Errorf("prev %v, want %v", st.prev, want)
 	}
 	if want := []bool{true, false, true, false, false}; !slices.Equal(st.next, want) {
 		t.Errorf("next %v, want %v", st.next, want)
+	}
+	for i, want := range []bool{true, false, true, false, true} {
+		if st.predicts(i) != want {
+			t.Errorf("transaction %d predicts %v, want %v", i, !want, want)
+		}
 	}
 }
