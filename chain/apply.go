@@ -170,6 +170,8 @@ type Exec struct {
 
 	intrinsic, floor uint64
 	price            uint256.Int // effective gas price
+	need             uint256.Int // the funds check's amount (fundsNeed), mod 2^256
+	needOverflow     bool
 	blobFee          uint256.Int
 	created          common.Address
 }
@@ -254,13 +256,43 @@ func (x *Exec) Step() (*Result, error) {
 	}
 }
 
+// fundsNeed returns what the sender's balance must cover: gas * fee cap
+// + value + blob gas * blob fee cap (mod 2^256), and whether that
+// overflowed.
+func fundsNeed(m *Message) (uint256.Int, bool) {
+	feeCap := &m.GasFeeCap
+	if m.Type < 2 {
+		feeCap = &m.GasPrice
+	}
+	var need uint256.Int // a value: this runs for every transaction
+	need.SetUint64(m.Gas)
+	_, o1 := need.MulOverflow(&need, feeCap)
+	_, o2 := need.AddOverflow(&need, &m.Value)
+	if m.Type == 3 && len(m.BlobHashes) > 0 {
+		var bg uint256.Int
+		bg.SetUint64(uint64(len(m.BlobHashes)) * blobGasPerBlob)
+		_, o3 := bg.MulOverflow(&bg, &m.BlobFeeCap)
+		_, o4 := need.AddOverflow(&need, &bg)
+		o2 = o2 || o3 || o4
+	}
+	return need, o1 || o2
+}
+
 // load brings in everything validation and preparation read.
 func (x *Exec) load() error {
 	m := x.msg
 	if err := x.st.LoadCode(m.From); err != nil {
 		return err
 	}
-	if err := x.st.ObserveBalance(m.From); err != nil { // the funds check
+	// The funds check: "balance >= need" only (a predicate where the
+	// source keeps one, so that credits to the sender from transactions
+	// below commute with it); the exact balance when need overflows.
+	x.need, x.needOverflow = fundsNeed(m)
+	if x.needOverflow {
+		if err := x.st.ObserveBalance(m.From); err != nil {
+			return err
+		}
+	} else if err := x.st.PrepareFunds(m.From, &x.need); err != nil {
 		return err
 	}
 	if m.To != nil {
@@ -334,7 +366,6 @@ func (x *Exec) validate() error {
 			return errorf(ErrFeeCapTooLow, "fee cap %s, base fee %s", feeCap, env.BaseFee)
 		}
 	}
-	var blobGas uint64
 	if m.Type == 3 {
 		if m.To == nil {
 			return ErrBlobTxCreate
@@ -351,7 +382,6 @@ func (x *Exec) validate() error {
 		if n > r.Blob.Max || (r.Blob.MaxPerTx != 0 && n > r.Blob.MaxPerTx) {
 			return errorf(ErrTooManyBlobs, "%d blobs", n)
 		}
-		blobGas = n * blobGasPerBlob
 		if m.BlobFeeCap.Lt(&x.blobFee) {
 			return errorf(ErrBlobFeeCapTooLow, "cap %s, blob base fee %s", &m.BlobFeeCap, &x.blobFee)
 		}
@@ -367,21 +397,14 @@ func (x *Exec) validate() error {
 	if m.Gas > env.GasLimit {
 		return errorf(ErrGasLimitReached, "gas %d, block limit %d", m.Gas, env.GasLimit)
 	}
-	// Funds: gas * fee cap + value + blob gas * blob fee cap.
-	var need uint256.Int // a value: this runs for every transaction
-	need.SetUint64(m.Gas)
-	_, o1 := need.MulOverflow(&need, feeCap)
-	_, o2 := need.AddOverflow(&need, &m.Value)
-	if blobGas > 0 {
-		var bg uint256.Int
-		bg.SetUint64(blobGas)
-		_, o3 := bg.MulOverflow(&bg, &m.BlobFeeCap)
-		_, o4 := need.AddOverflow(&need, &bg)
-		o2 = o2 || o3 || o4
-	}
-	bal, _ := st.Balance(m.From)
-	if o1 || o2 || bal.Lt(&need) {
-		return errorf(ErrInsufficientFunds, "address %s have %s want %s", m.From, bal.Dec(), need.Dec())
+	// Funds (computed by load: fundsNeed).
+	if x.needOverflow || !st.HasFunds(m.From, &x.need) {
+		// Known now: PrepareFunds read it when the predicate said no.
+		have := "?"
+		if bal, err := st.Balance(m.From); err == nil {
+			have = bal.Dec()
+		}
+		return errorf(ErrInsufficientFunds, "address %s have %s want %s", m.From, have, x.need.Dec())
 	}
 	x.intrinsic, x.floor = IntrinsicGas(r, m)
 	if m.Gas < x.intrinsic {
