@@ -591,12 +591,17 @@ func (x *Exec) finish() error {
 	} else if err := st.Load(cb); err != nil {
 		return err
 	}
-	if err := st.PrepareDiff(); err != nil { // EIP-161 emptiness checks
-		return err
-	}
+	// The EIP-161 emptiness checks see the credits below (an unread
+	// balance's emptiness depends on them), so they come after; a
+	// suspension in them takes the credits back.
+	snap := st.Snapshot()
 	st.AddBalance(m.From, back)
 	if deferred == nil {
 		st.AddBalance(cb, fee)
+	}
+	if err := st.PrepareDiff(); err != nil {
+		st.RevertTo(snap)
+		return err
 	}
 
 	res := &Result{GasUsed: used, ReturnData: out, ExecErr: execErr, CoinbaseFee: deferred}

@@ -60,3 +60,78 @@ func TestFundsCheckCommutes(t *testing.T) {
 		}
 	}
 }
+
+// TestCoinbaseFeePast2255: the coinbase exists with nonce 0, no code and
+// a small, unread balance; the transaction pays it 1 wei, then the fee
+// (a huge gas price) pushes its credits past 2^255. The EIP-161 emptiness
+// check must see the fee credit (review finding: it ran before the fee
+// and the diff then panicked on an unsettled balance). Parallel and
+// simulated execution equal serial.
+func TestCoinbaseFeePast2255(t *testing.T) {
+	for _, name := range []string{"Berlin", "Cancun"} {
+		var rules *fork.Rules
+		env := testEnv()
+		if name == "Berlin" {
+			rules = fork.Get(fork.Berlin)
+			env.BaseFee = nil
+		} else {
+			rules = fork.Get(fork.Cancun)
+			env.BaseFee = uint256.NewInt(0)
+		}
+		a := eoa(0)
+		pre := state.NewMem()
+		var max uint256.Int
+		max.SetAllOne()
+		pre.SetAccount(a, state.Account{Balance: max})
+		pre.SetAccount(coinbase, state.Account{Balance: *uint256.NewInt(5)})
+		cb := coinbase
+		m := &chain.Message{From: a, To: &cb, Gas: 21000}
+		// price = ceil(2^255 / 21000)
+		var p uint256.Int
+		p.Lsh(uint256.NewInt(1), 255)
+		p.Div(&p, uint256.NewInt(21000))
+		p.AddUint64(&p, 1)
+		m.GasPrice = p
+		m.GasFeeCap = p
+		m.GasTipCap = p
+		if name == "Cancun" {
+			m.Type = 2
+		}
+		m.Value.SetUint64(1)
+		txs := []*chain.Message{m}
+		want, wantDiff, err := Serial(rules, env, txs, pre)
+		if err != nil {
+			t.Fatal(err)
+		}
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("%s: Simulate panicked: %v", name, r)
+				}
+			}()
+			got, gotDiff, _, err := Simulate(rules, env, txs, pre, SimOptions{Cores: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			compareResults(t, name+" simulated", want, got, wantDiff, gotDiff)
+			got, gotDiff, err = Parallel(rules, env, txs, pre, Options{Workers: 2, Force: true}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			compareResults(t, name+" 2 workers", want, got, wantDiff, gotDiff)
+		}()
+	}
+}
+
+// compareResults fails t when got differs from the serial want.
+func compareResults(t *testing.T, what string, want, got []*chain.Result, wantDiff, gotDiff state.Diff) {
+	t.Helper()
+	for i := range want {
+		if (want[i].Err == nil) != (got[i].Err == nil) || want[i].GasUsed != got[i].GasUsed || want[i].Status != got[i].Status {
+			t.Errorf("%s: transaction %d: err %v gas %d status %d, serial err %v gas %d status %d", what, i, got[i].Err, got[i].GasUsed, got[i].Status, want[i].Err, want[i].GasUsed, want[i].Status)
+		}
+	}
+	if d := state.CompareDiffs(wantDiff, gotDiff); d != "" {
+		t.Errorf("%s: state diff (serial / parallel): %s", what, d)
+	}
+}

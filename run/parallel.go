@@ -279,13 +279,19 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	var fatal error
 	abandon := false
 
-	step := func(x *chain.Exec) (res *chain.Result, err error) {
+	// step runs x on, and when it is done collects its writes (w's
+	// buffers), recovering from a panic in either: speculative state can
+	// be inconsistent.
+	step := func(x *chain.Exec, w *mv.Writer, tx int) (res *chain.Result, wbuf []mv.KeyWrite, codes map[common.Hash][]byte, err error) {
 		defer func() {
 			if p := recover(); p != nil {
 				err = fmt.Errorf("panic in speculative execution: %v\n%s", p, debug.Stack())
 			}
 		}()
-		return x.Step()
+		if res, err = x.Step(); err == nil {
+			wbuf, codes = w.Changes(tx, x, res, env.Coinbase)
+		}
+		return res, wbuf, codes, err
 	}
 	// invalidate makes readers run again (under mu).
 	// restart tells the store that r runs again (after the scheduler
@@ -351,10 +357,9 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 				v = &view{s: store, tx: t.Tx, inc: t.Inc, blocker: -1}
 				x = chain.NewExec(rules, env, txs[t.Tx], v, chain.Config{DeferCoinbase: true, NoDiff: true})
 			}
-			res, err := step(x)
+			res, wbuf, codes, err := step(x, &writer, t.Tx)
 			finished := false
 			if err == nil {
-				wbuf, codes := writer.Changes(t.Tx, x, res, env.Coinbase)
 				x.Release() // this worker owns the run; the result is a copy
 				// Record the writes outside the scheduler's lock. A run
 				// that turns stale meanwhile may still record its writes:
