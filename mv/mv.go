@@ -910,7 +910,7 @@ func (s *Store) check(b *FinishBuf, sh, ash *shard, e *element, tx, committed in
 			continue
 		}
 		now, blk, err := s.valueAt(ash, e, r)
-		if rd.atLeast && err == nil && blk >= 0 {
+		if rd.atLeast && err == nil && blk >= 0 && blk != AwaitPrefix {
 			// A writer between is running again: the value the reader
 			// should see is not known yet. An exact reader is given up
 			// at once (it would most likely differ); a predicate rarely
