@@ -70,7 +70,13 @@ func (a *account) noCode() bool {
 // source confirmed start < 2^255, funded, and the credits are below
 // 2^255); otherwise it may be.
 func (a *account) needsBalanceForEmpty() bool {
-	return a.balLazy && a.nonce == 0 && a.noCode() && !(a.funded && a.balance.BitLen() <= 255 && a.balance.Gt(&a.debit))
+	return a.balLazy && a.nonce == 0 && a.noCode() && !(a.funded && a.creditsAhead())
+}
+
+// creditsAhead reports whether an unobserved balance's credits exceed
+// its debits, and stay below 2^255.
+func (a *account) creditsAhead() bool {
+	return a.balance.BitLen() <= 255 && a.balance.Gt(&a.debit)
 }
 
 // settleEmpty makes sure empty() can decide a: when credits exceed the
@@ -81,15 +87,8 @@ func (s *State) settleEmpty(addr common.Address, a *account) error {
 	if !a.needsBalanceForEmpty() {
 		return nil
 	}
-	if pred, ok := s.lazy.(state.FundsSource); ok && !a.funded && a.balance.BitLen() <= 255 && a.balance.Gt(&a.debit) {
-		yes, err := pred.BalanceAtLeast(addr, new(uint256.Int))
-		if err != nil {
-			return err
-		}
-		if yes {
-			a.funded = true // atLeast (0 or more) stays a true lower bound
-			return nil
-		}
+	if a.creditsAhead() {
+		return s.confirmFunds(addr, a, new(uint256.Int))
 	}
 	return s.observe(addr, a)
 }
@@ -337,23 +336,33 @@ func (s *State) PrepareFunds(addr common.Address, v *uint256.Int) error {
 		return err
 	}
 	need, ok := a.fundsNeed(v)
-	pred, isPred := s.lazy.(state.FundsSource)
-	if !ok || !isPred {
+	if !ok {
 		return s.observe(addr, a)
 	}
+	return s.confirmFunds(addr, a, &need)
+}
+
+// confirmFunds makes sure the source confirmed need <= start < 2^255 for
+// a's unobserved start balance (funded, atLeast), asking it unless an
+// earlier answer covers need. Where the source keeps no predicates, or
+// answers no, the balance is read instead: the exact value decides.
+func (s *State) confirmFunds(addr common.Address, a *account, need *uint256.Int) error {
 	if a.funded && !need.Gt(&a.atLeast) {
 		return nil
 	}
-	yes, err := pred.BalanceAtLeast(addr, &need)
+	pred, ok := s.lazy.(state.FundsSource)
+	if !ok {
+		return s.observe(addr, a)
+	}
+	yes, err := pred.BalanceAtLeast(addr, need)
 	if err != nil {
 		return err
 	}
 	if !yes {
-		// Insufficient (or so it seems now): the exact balance decides.
 		return s.observe(addr, a)
 	}
 	if !a.funded || need.Gt(&a.atLeast) {
-		a.atLeast = need
+		a.atLeast = *need
 	}
 	a.funded = true
 	return nil

@@ -586,6 +586,17 @@ func (s *Store) readLocked(sh, ash *shard, tx, inc int, k Key) (Value, int, erro
 
 // readElem is readLocked for element e (of shard sh).
 func (s *Store) readElem(sh, ash *shard, e *element, tx, inc int) (Value, int, error) {
+	v, blk, err := s.valueFor(sh, ash, e, tx, inc)
+	if err == nil && blk < 0 {
+		s.register(e, reader{tx: tx, inc: inc, v: v})
+	}
+	return v, blk, err
+}
+
+// valueFor is valueAt for a read by incarnation inc of tx (ErrStale when
+// it is no longer current), counting a wait on e when the value depends
+// on a pending write.
+func (s *Store) valueFor(sh, ash *shard, e *element, tx, inc int) (Value, int, error) {
 	if int(s.inc[tx].Load()) != inc {
 		return Value{}, -1, ErrStale
 	}
@@ -593,25 +604,34 @@ func (s *Store) readElem(sh, ash *shard, e *element, tx, inc int) (Value, int, e
 	if blk >= 0 {
 		sh.conflict(e.key).Waits++
 	}
-	if err != nil || blk >= 0 {
-		return v, blk, err
+	return v, blk, err
+}
+
+// register records r as a reader of e (the caller holds e's lock). A
+// read again in the same run updates the run's last reader: an exact
+// read replaces it, a predicate adds nothing to an exact read and keeps
+// the larger of two bounds.
+func (s *Store) register(e *element, r reader) {
+	if r.tx <= int(s.committed.Load()) {
+		// Every transaction below is final: no write below it can change
+		// this value any more, so there is nothing to register for (the
+		// one rule only guards against writes below).
+		return
 	}
-	if tx <= int(s.committed.Load()) {
-		// Every transaction below tx is final: no write below it can
-		// change this value any more, so there is nothing to register
-		// for (the one rule only guards against writes below).
-		return v, -1, nil
+	// Begin may have moved the transaction on since its read began: the
+	// reader then carries the old incarnation and is ignored (the one
+	// rule only concerns current incarnations).
+	if n := len(e.readers); n > 0 && e.readers[n-1].tx == r.tx && e.readers[n-1].inc == r.inc {
+		last := &e.readers[n-1]
+		switch {
+		case !r.atLeast:
+			*last = r
+		case last.atLeast && bytes.Compare(r.v.Word[:], last.v.Word[:]) > 0:
+			last.v = r.v
+		}
+		return
 	}
-	// Begin may have moved tx on since the check above: the reader then
-	// carries the old incarnation and is ignored (the one rule only
-	// concerns current incarnations).
-	if n := len(e.readers); n > 0 && e.readers[n-1].tx == tx && e.readers[n-1].inc == inc {
-		e.readers[n-1].v = v // read again in the same run
-		e.readers[n-1].atLeast = false
-		return v, -1, nil
-	}
-	e.readers = append(e.readers, reader{tx: tx, inc: inc, v: v})
-	return v, -1, nil
+	e.readers = append(e.readers, r)
 }
 
 // BalanceAtLeast reports whether the balance of addr that incarnation inc
@@ -626,34 +646,16 @@ func (s *Store) BalanceAtLeast(tx, inc int, addr common.Address, x *uint256.Int)
 	sh := s.shard(addr)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if int(s.inc[tx].Load()) != inc {
-		return false, -1, ErrStale
-	}
 	e := sh.elem(kb)
-	v, blk, err := s.valueAt(nil, e, tx)
-	if blk >= 0 {
-		sh.conflict(e.key).Waits++
-	}
+	v, blk, err := s.valueFor(sh, nil, e, tx, inc)
 	if err != nil || blk >= 0 {
 		return false, blk, err
 	}
-	if !atLeast(&v, BalanceValue(x)) {
+	bound := BalanceValue(x)
+	if !atLeast(&v, bound) {
 		return false, -1, nil
 	}
-	if tx <= int(s.committed.Load()) {
-		return true, -1, nil // nothing below can change any more (see readElem)
-	}
-	want := BalanceValue(x)
-	if n := len(e.readers); n > 0 && e.readers[n-1].tx == tx && e.readers[n-1].inc == inc {
-		r := &e.readers[n-1]
-		// The same run asks again: an exact read already covers it, a
-		// predicate keeps the larger bound.
-		if r.atLeast && bytes.Compare(want.Word[:], r.v.Word[:]) > 0 {
-			r.v = want
-		}
-		return true, -1, nil
-	}
-	e.readers = append(e.readers, reader{tx: tx, inc: inc, v: want, atLeast: true})
+	s.register(e, reader{tx: tx, inc: inc, v: bound, atLeast: true})
 	return true, -1, nil
 }
 
