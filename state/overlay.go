@@ -15,7 +15,6 @@ type Overlay struct {
 type ovAccount struct {
 	deleted bool // no longer exists (may be re-created later: deleted=false, cleared=true)
 	cleared bool // storage reset during the block: missing slots read as zero
-	touched bool // changed (part of the diff)
 	acct    Account
 	codeSet bool
 	code    []byte
@@ -71,7 +70,6 @@ func (o *Overlay) Apply(d Diff) {
 			a = &ovAccount{}
 			o.accts[addr] = a
 		}
-		a.touched = true
 		if ad.Deleted {
 			a.deleted, a.cleared = true, true
 			a.storage = nil
