@@ -200,8 +200,16 @@ type slotValue struct {
 // [part*nShards/parts, (part+1)*nShards/parts). The parts of one diff may
 // be computed concurrently (each writes only its own shards' elements);
 // nothing else may use the store meanwhile. MergeDiff assembles them.
+// A part lives in the store: it is valid until the next DiffPart for the
+// same part, or Release.
 func (s *Store) DiffPart(k, part, parts int) *DiffPart {
+	// The parts' arrays stay with the store (MergeDiff copies out what
+	// the diff keeps); a part beyond the shards is empty anyway.
 	out := &DiffPart{}
+	if part < nShards {
+		out = &s.parts[part]
+		out.accts, out.slots, out.err = out.accts[:0], out.slots[:0], nil
+	}
 	if c := int(s.committed.Load()); min(k, s.n) > c {
 		// The values above the final prefix are not settled (and the fee
 		// sums not filled).
@@ -222,7 +230,12 @@ func (s *Store) DiffPart(k, part, parts int) *DiffPart {
 			}
 		}
 	}
-	out.accts, out.slots = make([]acctDiff, 0, na), make([]slotValue, 0, ns)
+	if cap(out.accts) < na {
+		out.accts = make([]acctDiff, 0, na)
+	}
+	if cap(out.slots) < ns {
+		out.slots = make([]slotValue, 0, ns)
+	}
 	// The shards' elements are walked in their slabs (no map iteration);
 	// an account's own elements are reached from its Account element.
 	for i := lo; i < hi; i++ {
@@ -296,9 +309,11 @@ func (s *Store) MergeDiff(k int, parts []*DiffPart) (state.Diff, error) {
 		n += len(p.accts)
 	}
 	d := make(state.Diff, n)
+	ads := make([]state.AccountDiff, 0, n) // the parts' arrays stay with s
 	for _, p := range parts {
 		for i := range p.accts {
-			d[p.accts[i].addr] = &p.accts[i].ad
+			ads = append(ads, p.accts[i].ad)
+			d[p.accts[i].addr] = &ads[len(ads)-1]
 		}
 	}
 	// Slots of accounts whose own elements were not written, and the size
