@@ -281,6 +281,11 @@ func fundsNeed(m *Message) (uint256.Int, bool) {
 // load brings in everything validation and preparation read.
 func (x *Exec) load() error {
 	m := x.msg
+	// The sender's nonce is checked and raised: loaded exactly (first,
+	// so that one read does it; see state.NonceSource).
+	if err := x.st.ObserveNonce(m.From); err != nil {
+		return err
+	}
 	if err := x.st.LoadCode(m.From); err != nil {
 		return err
 	}
@@ -303,6 +308,9 @@ func (x *Exec) load() error {
 	if x.rules.Prague {
 		for i := range m.AuthList {
 			if a := m.AuthList[i].Authority; a != nil {
+				if err := x.st.ObserveNonce(*a); err != nil { // EIP-7702: checked and raised
+					return err
+				}
 				if err := x.st.LoadCode(*a); err != nil {
 					return err
 				}

@@ -319,10 +319,11 @@ func (e *EVM) startCreate(caller, addr common.Address, initcode []byte, gas uint
 	if !e.State.HasFunds(caller, value) {
 		return &callResult{gas: gas, err: ErrInsufficientBalance}
 	}
-	if ca.nonce+1 < ca.nonce {
+	nonce := ca.exactNonce(caller)
+	if nonce+1 < nonce {
 		return &callResult{gas: gas, err: ErrNonceUintOverflow}
 	}
-	e.State.SetNonce(caller, ca.nonce+1)
+	e.State.SetNonce(caller, nonce+1)
 	if e.Rules.Berlin {
 		e.State.WarmAddress(addr)
 	}

@@ -1008,10 +1008,14 @@ func (e *EVM) opCreate(f *frame, op byte) (int, error) {
 		f.err = ErrOutOfGas
 		return actHalt, nil
 	}
+	// Both derive from (CREATE) or raise (both) the creator's nonce.
+	if err := s.ObserveNonce(f.address); err != nil {
+		return actWait, err
+	}
 	initcode := f.mem.readPadded(o, n)
 	var addr common.Address
 	if op == CREATE {
-		addr = crypto.CreateAddress(f.address, s.loaded(f.address).nonce)
+		addr = crypto.CreateAddress(f.address, s.loaded(f.address).exactNonce(f.address))
 	} else {
 		salt := st.back(3).Bytes32()
 		e.hasher.Reset()

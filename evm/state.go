@@ -26,6 +26,10 @@ type slotKey struct {
 type account struct {
 	exists bool
 	nonce  uint64
+	// nonceClass: the source registered only that nonce is not zero
+	// (state.NonceSource); ObserveNonce must read it before its value is
+	// used (exactNonce) or changed.
+	nonceClass bool
 	// As loaded: what the source said of existence, nonce and code.
 	wasExists bool
 	wasNonce  uint64
@@ -135,7 +139,8 @@ type jentry struct {
 // so the caller can retry the same operation later. Not safe for concurrent use.
 type State struct {
 	src       state.Source
-	lazy      state.LazySource // src, when it can defer balance reads
+	lazy      state.LazySource  // src, when it can defer balance reads
+	nonces    state.NonceSource // src, when it keeps nonces as classes
 	accounts  map[common.Address]*account
 	journal   []jentry
 	warmAddrs map[common.Address]struct{}
@@ -170,6 +175,7 @@ func NewState(src state.Source) *State {
 	s := statePool.Get().(*State)
 	s.src = src
 	s.lazy, _ = src.(state.LazySource)
+	s.nonces, _ = src.(state.NonceSource)
 	return s
 }
 
@@ -227,7 +233,7 @@ func (s *State) Release() {
 	clear(s.logs)
 	s.logs = s.logs[:0]
 	s.refund = 0
-	s.src, s.lazy = nil, nil
+	s.src, s.lazy, s.nonces = nil, nil, nil
 	statePool.Put(s)
 }
 
@@ -247,11 +253,20 @@ func (s *State) acct(addr common.Address) (*account, error) {
 	if a, ok := s.accounts[addr]; ok {
 		return a, nil
 	}
+	return s.load(addr, false)
+}
+
+// load reads addr from the source; with exactNonce its nonce is read
+// exactly even from a state.NonceSource.
+func (s *State) load(addr common.Address, exactNonce bool) (*account, error) {
 	var info state.Account
 	var exists bool
 	known := true
 	var err error
-	if s.lazy != nil {
+	classed := s.nonces != nil && !exactNonce
+	if classed {
+		info, exists, known, err = s.nonces.AccountClass(addr)
+	} else if s.lazy != nil {
 		info, exists, known, err = s.lazy.AccountLazy(addr)
 	} else {
 		info, exists, err = s.src.Account(addr)
@@ -271,6 +286,8 @@ func (s *State) acct(addr common.Address) (*account, error) {
 		a.codeOK = true
 	}
 	a.wasExists, a.wasNonce, a.wasCode = a.exists, a.nonce, a.codeHash
+	// A zero nonce is its own class: only a non-zero one is kept as such.
+	a.nonceClass = classed && a.nonce != 0
 	s.accounts[addr] = a
 	return a, nil
 }
@@ -473,13 +490,46 @@ func (s *State) Balance(addr common.Address) (*uint256.Int, error) {
 	return &a.balance, nil
 }
 
-// Nonce returns the nonce of addr.
+// Nonce returns the nonce of addr, which ObserveNonce must have read when
+// the source keeps nonces as classes (state.NonceSource).
 func (s *State) Nonce(addr common.Address) (uint64, error) {
 	a, err := s.acct(addr)
 	if err != nil {
 		return 0, err
 	}
-	return a.nonce, nil
+	return a.exactNonce(addr), nil
+}
+
+// ObserveNonce makes sure addr is loaded with its exact nonce: from a
+// state.NonceSource a load keeps only whether the nonce is zero, which is
+// all that calling, paying or checking the emptiness of an account needs.
+// It may suspend like Load.
+func (s *State) ObserveNonce(addr common.Address) error {
+	a, ok := s.accounts[addr]
+	if !ok {
+		_, err := s.load(addr, true) // one read
+		return err
+	}
+	if !a.nonceClass {
+		return nil
+	}
+	n, err := s.nonces.ObserveNonce(addr)
+	if err != nil {
+		return err
+	}
+	// Nothing has changed the nonce yet (SetNonce needs the exact one).
+	// Should n differ from the loaded value, a transaction below changed
+	// it since, and the exact read is the one that counts.
+	a.nonce, a.wasNonce, a.nonceClass = n, n, false
+	return nil
+}
+
+// exactNonce returns a's nonce, which must not be kept as a class only.
+func (a *account) exactNonce(addr common.Address) uint64 {
+	if a.nonceClass {
+		panic("evm: exact nonce of " + addr.Hex() + " used before ObserveNonce")
+	}
+	return a.nonce
 }
 
 // CodeHash returns the code hash of addr (EmptyCodeHash for none).
@@ -631,6 +681,7 @@ func (s *State) SetBalance(addr common.Address, v *uint256.Int) {
 // SetNonce sets the nonce of a loaded account.
 func (s *State) SetNonce(addr common.Address, n uint64) {
 	a := s.loaded(addr)
+	a.exactNonce(addr) // a new nonce derives from the exact old one
 	s.ensureExists(addr, a)
 	s.touch(addr, a)
 	s.journal = append(s.journal, jentry{kind: jNonce, addr: addr, prevU64: a.nonce})

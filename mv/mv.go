@@ -120,10 +120,39 @@ type element struct {
 type reader struct {
 	tx, inc int
 	v       Value
-	// atLeast: a predicate reader of a Balance element (BalanceAtLeast),
-	// which saw "v <= balance < 2^255" hold; it is invalidated only when
-	// that stops holding.
-	atLeast bool
+	kind    readKind
+}
+
+// readKind is what a reader depends on: the exact value, or a predicate
+// on it, invalidated only when the predicate stops holding.
+type readKind uint8
+
+const (
+	readExact readKind = iota
+	// readAtLeast: a reader of a Balance element (BalanceAtLeast) that saw
+	// "v <= balance < 2^255" hold.
+	readAtLeast
+	// readNonceClass: a reader of an Account element (ReadAccountLazy for
+	// a state.NonceSource) that depends on its existence and code hash and
+	// on whether its nonce is zero, not on the nonce's value.
+	readNonceClass
+)
+
+// holds reports whether a reader that saw rd.v would see the same in now.
+func (rd *reader) holds(now *Value) bool {
+	switch rd.kind {
+	case readAtLeast:
+		return atLeast(now, rd.v)
+	case readNonceClass:
+		return sameNonceClass(now, &rd.v)
+	}
+	return *now == rd.v
+}
+
+// sameNonceClass reports whether two Account values agree on existence
+// and code hash, and on whether the nonce is zero.
+func sameNonceClass(a, b *Value) bool {
+	return a.Exists == b.Exists && a.Word == b.Word && (a.Nonce == 0) == (b.Nonce == 0)
 }
 
 const nShards = 64
@@ -629,9 +658,14 @@ func (s *Store) readLocked(sh, ash *shard, tx, inc int, k Key) (Value, int, erro
 
 // readElem is readLocked for element e (of shard sh).
 func (s *Store) readElem(sh, ash *shard, e *element, tx, inc int) (Value, int, error) {
+	return s.readElemAs(sh, ash, e, tx, inc, readExact)
+}
+
+// readElemAs is readElem registering a reader of the given kind.
+func (s *Store) readElemAs(sh, ash *shard, e *element, tx, inc int, kind readKind) (Value, int, error) {
 	v, blk, err := s.valueFor(sh, ash, e, tx, inc)
 	if err == nil && blk < 0 {
-		s.register(e, reader{tx: tx, inc: inc, v: v})
+		s.register(e, reader{tx: tx, inc: inc, v: v, kind: kind})
 	}
 	return v, blk, err
 }
@@ -652,8 +686,8 @@ func (s *Store) valueFor(sh, ash *shard, e *element, tx, inc int) (Value, int, e
 
 // register records r as a reader of e (the caller holds e's lock). A
 // read again in the same run updates the run's last reader: an exact
-// read replaces it, a predicate adds nothing to an exact read and keeps
-// the larger of two bounds.
+// read replaces it, a predicate adds nothing to an exact read, two
+// balance bounds keep the larger, and a nonce class the later read.
 func (s *Store) register(e *element, r reader) {
 	if r.tx <= int(s.committed.Load()) {
 		// Every transaction below is final: no write below it can change
@@ -667,10 +701,15 @@ func (s *Store) register(e *element, r reader) {
 	if n := len(e.readers); n > 0 && e.readers[n-1].tx == r.tx && e.readers[n-1].inc == r.inc {
 		last := &e.readers[n-1]
 		switch {
-		case !r.atLeast:
+		case r.kind == readExact:
 			*last = r
-		case last.atLeast && bytes.Compare(r.v.Word[:], last.v.Word[:]) > 0:
-			last.v = r.v
+		case last.kind == readExact:
+		case r.kind == readAtLeast:
+			if bytes.Compare(r.v.Word[:], last.v.Word[:]) > 0 {
+				last.v = r.v
+			}
+		default:
+			*last = r
 		}
 		return
 	}
@@ -698,7 +737,7 @@ func (s *Store) BalanceAtLeast(tx, inc int, addr common.Address, x *uint256.Int)
 	if !atLeast(&v, bound) {
 		return false, -1, nil
 	}
-	s.register(e, reader{tx: tx, inc: inc, v: bound, atLeast: true})
+	s.register(e, reader{tx: tx, inc: inc, v: bound, kind: readAtLeast})
 	return true, -1, nil
 }
 
@@ -955,7 +994,7 @@ func (s *Store) check(b *FinishBuf, sh, ash *shard, e *element, tx, committed in
 			continue
 		}
 		now, blk, err := s.valueAt(ash, e, r)
-		if rd.atLeast && err == nil && blk >= 0 && blk != AwaitPrefix {
+		if rd.kind != readExact && err == nil && blk >= 0 && blk != AwaitPrefix {
 			// A writer between is running again: the value the reader
 			// should see is not known yet. An exact reader is given up
 			// at once (it would most likely differ); a predicate rarely
@@ -963,7 +1002,7 @@ func (s *Store) check(b *FinishBuf, sh, ash *shard, e *element, tx, committed in
 			// (its Finish checks the readers above it, as this one does).
 			continue
 		}
-		if err != nil || blk >= 0 || (!rd.atLeast && now != rd.v) || (rd.atLeast && !atLeast(&now, rd.v)) {
+		if err != nil || blk >= 0 || !rd.holds(&now) {
 			b.out = append(b.out, r)
 			sh.conflict(e.key).Invalidations++
 			if n := len(b.Hot); n == 0 || b.Hot[n-1] != e.key {

@@ -316,3 +316,65 @@ func TestResetThenSameValue(t *testing.T) {
 		t.Fatalf("unwritten slot reads %x after the reset, want 0", v.Word)
 	}
 }
+
+// TestNonceClass: an account read that keeps its nonce as a class
+// (state.NonceSource) is invalidated by a change of existence, of code,
+// or of the nonce from non-zero to zero, and not by a non-zero nonce
+// that changes to another: the payments to and calls of an account then
+// commute with its own transactions (the one rule, with the value that
+// reader depends on). An exact read in the same run makes it exact.
+func TestNonceClass(t *testing.T) {
+	base := state.NewMem()
+	base.SetAccount(acct, state.Account{Nonce: 5, Balance: *uint256.NewInt(100)})
+	s := New(base, 16)
+	ka, _ := AccountKeys(acct)
+	write := func(nonce uint64, code common.Hash) []KeyWrite {
+		return []KeyWrite{{ka, Write{Val: Value{Exists: true, Nonce: nonce, Word: code}}}}
+	}
+	if a, ok, _, blk, err := s.ReadAccountLazy(8, 0, acct, true); !ok || blk >= 0 || err != nil || a.Nonce != 5 {
+		t.Fatalf("read: %+v %v %d %v", a, ok, blk, err)
+	}
+	if inv := s.Finish(2, write(6, state.EmptyCodeHash), nil); len(inv) != 0 {
+		t.Fatalf("nonce 5 -> 6 below a class reader invalidated %v", inv)
+	}
+	if n, blk, err := s.ObserveNonce(9, 0, acct); n != 6 || blk >= 0 || err != nil {
+		t.Fatalf("exact nonce: %d %d %v, want 6", n, blk, err)
+	}
+	if inv := s.Finish(3, write(7, state.EmptyCodeHash), nil); len(inv) != 1 || inv[0] != 9 {
+		t.Fatalf("nonce 6 -> 7 below an exact reader: invalidated %v, want [9]", inv)
+	}
+	s.Begin(9, 1)
+	code := common.Hash{1}
+	if inv := s.Finish(4, write(7, code), nil); len(inv) != 1 || inv[0] != 8 {
+		t.Fatalf("a code change below a class reader: invalidated %v, want [8]", inv)
+	}
+	s.Begin(8, 1)
+	if a, _, _, _, _ := s.ReadAccountLazy(8, 1, acct, true); a.Nonce != 7 || a.CodeHash != code {
+		t.Fatalf("read again: %+v", a)
+	}
+	// The same run reading the nonce exactly: the reader becomes exact.
+	if n, _, _ := s.ObserveNonce(8, 1, acct); n != 7 {
+		t.Fatalf("exact nonce %d, want 7", n)
+	}
+	if inv := s.Finish(5, write(8, code), nil); len(inv) != 1 || inv[0] != 8 {
+		t.Fatalf("nonce 7 -> 8 below a reader made exact: invalidated %v, want [8]", inv)
+	}
+	s.Begin(8, 2)
+	// A nonce that becomes zero (the account deleted and made again, or
+	// a write of a fresh account) leaves the class.
+	s.Begin(10, 1)
+	if a, _, _, _, _ := s.ReadAccountLazy(10, 1, acct, true); a.Nonce != 8 {
+		t.Fatalf("read: %+v", a)
+	}
+	if inv := s.Finish(6, write(0, code), nil); len(inv) != 1 || inv[0] != 10 {
+		t.Fatalf("nonce 8 -> 0 below a class reader: invalidated %v, want [10]", inv)
+	}
+	// A class read of nonce 0 is exact: 0 -> 1 leaves the class.
+	s.Begin(10, 2)
+	if a, _, _, _, _ := s.ReadAccountLazy(10, 2, acct, true); a.Nonce != 0 {
+		t.Fatalf("read: %+v", a)
+	}
+	if inv := s.Finish(7, write(1, code), nil); len(inv) != 1 || inv[0] != 10 {
+		t.Fatalf("nonce 0 -> 1 below a class reader: invalidated %v, want [10]", inv)
+	}
+}

@@ -42,12 +42,19 @@ func (s *Store) readAccountLocked(sh *shard, tx, inc int, addr common.Address) (
 // ReadAccountLazy reads an account's nonce, code and existence for tx,
 // leaving its balance unread (balanceKnown false) when the account exists;
 // ObserveBalance reads it if the transaction needs it. Credits to a
-// balance nobody observes then never conflict.
-func (s *Store) ReadAccountLazy(tx, inc int, addr common.Address) (state.Account, bool, bool, int, error) {
+// balance nobody observes then never conflict. With nonceClass the read
+// registers only the nonce's class (state.NonceSource): a change of a
+// non-zero nonce to another non-zero one does not invalidate it, and
+// ObserveNonce must read the nonce before its value is used.
+func (s *Store) ReadAccountLazy(tx, inc int, addr common.Address, nonceClass bool) (state.Account, bool, bool, int, error) {
 	sh := s.shard(addr)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	a, blk, err := s.readElem(sh, nil, sh.accountElem(addr), tx, inc)
+	kind := readExact
+	if nonceClass {
+		kind = readNonceClass
+	}
+	a, blk, err := s.readElemAs(sh, nil, sh.accountElem(addr), tx, inc, kind)
 	if err != nil || blk >= 0 {
 		return state.Account{}, false, false, blk, err
 	}
@@ -57,6 +64,14 @@ func (s *Store) ReadAccountLazy(tx, inc int, addr common.Address) (state.Account
 		return acct, ok, true, blk, err
 	}
 	return state.Account{Nonce: a.Nonce, CodeHash: a.Word}, true, false, -1, nil
+}
+
+// ObserveNonce reads the nonce of addr exactly for tx (after a
+// ReadAccountLazy that kept only its class).
+func (s *Store) ObserveNonce(tx, inc int, addr common.Address) (uint64, int, error) {
+	ka, _ := AccountKeys(addr)
+	a, blk, err := s.Read(tx, inc, ka)
+	return a.Nonce, blk, err
 }
 
 // ObserveBalance reads the balance of addr for tx.

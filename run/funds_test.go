@@ -135,3 +135,58 @@ func compareResults(t *testing.T, what string, want, got []*chain.Result, wantDi
 		t.Errorf("%s: state diff (serial / parallel): %s", what, d)
 	}
 }
+
+// TestPaymentCommutesWithNonce: issue 5, item 1: an account's nonce is
+// an element of its own in effect (state.NonceSource). Transaction 0 is
+// B's only transaction (no prediction of its writes); transaction 1 pays
+// B and starts at the same time on another simulated core, before B's
+// nonce rises. Paying B needs B's existence and code, not its nonce: a
+// non-zero nonce that rises does not invalidate it. A nonce of zero is
+// its own class, and 0 -> 1 must invalidate it.
+func TestPaymentCommutesWithNonce(t *testing.T) {
+	rules := fork.Get(fork.Cancun)
+	a, b, c := eoa(0), eoa(1), eoa(2)
+	for _, tc := range []struct {
+		name       string
+		bNonce     uint64
+		wantReexec bool
+	}{
+		{"nonce 3 -> 4", 3, false},
+		{"nonce 0 -> 1", 0, true},
+	} {
+		pre := state.NewMem()
+		pre.SetAccount(a, state.Account{Balance: *uint256.NewInt(1e18)})
+		pre.SetAccount(b, state.Account{Nonce: tc.bNonce, Balance: *uint256.NewInt(1e18)})
+		spend := &chain.Message{From: b, To: &c, Gas: 21000, Nonce: tc.bNonce}
+		spend.GasPrice.SetUint64(10)
+		spend.Value.SetUint64(1e6)
+		pay := &chain.Message{From: a, To: &b, Gas: 21000}
+		pay.GasPrice.SetUint64(10)
+		pay.Value.SetUint64(1e15)
+		txs := []*chain.Message{spend, pay}
+		want, wantDiff, err := Serial(rules, testEnv(), txs, pre)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range want {
+			if r.Err != nil {
+				t.Fatalf("%s: serial transaction %d is invalid: %v", tc.name, i, r.Err)
+			}
+		}
+		got, gotDiff, rep, err := Simulate(rules, testEnv(), txs, pre, SimOptions{Cores: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if got[i].Err != nil || got[i].GasUsed != want[i].GasUsed {
+				t.Fatalf("%s: transaction %d: %v, gas %d; serial gas %d", tc.name, i, got[i].Err, got[i].GasUsed, want[i].GasUsed)
+			}
+		}
+		if d := state.CompareDiffs(wantDiff, gotDiff); d != "" {
+			t.Fatalf("%s: state diff (serial / simulated): %s", tc.name, d)
+		}
+		if (rep.Reexecutions > 0) != tc.wantReexec {
+			t.Fatalf("%s: %d re-executions, want re-execution %v", tc.name, rep.Reexecutions, tc.wantReexec)
+		}
+	}
+}

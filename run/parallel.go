@@ -117,12 +117,29 @@ func (v *view) Account(addr common.Address) (state.Account, bool, error) {
 }
 
 func (v *view) AccountLazy(addr common.Address) (state.Account, bool, bool, error) {
-	a, ok, known, blk, err := v.s.ReadAccountLazy(v.tx, v.inc, addr)
+	return v.accountLazy(addr, false)
+}
+
+func (v *view) AccountClass(addr common.Address) (state.Account, bool, bool, error) {
+	return v.accountLazy(addr, true)
+}
+
+func (v *view) accountLazy(addr common.Address, nonceClass bool) (state.Account, bool, bool, error) {
+	a, ok, known, blk, err := v.s.ReadAccountLazy(v.tx, v.inc, addr, nonceClass)
 	if blk >= 0 {
 		v.blocker = blk
 		return a, ok, known, state.ErrNotReady
 	}
 	return a, ok, known, err
+}
+
+func (v *view) ObserveNonce(addr common.Address) (uint64, error) {
+	n, blk, err := v.s.ObserveNonce(v.tx, v.inc, addr)
+	if blk >= 0 {
+		v.blocker = blk
+		return n, state.ErrNotReady
+	}
+	return n, err
 }
 
 func (v *view) ObserveBalance(addr common.Address) (uint256.Int, error) {

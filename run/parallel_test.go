@@ -42,7 +42,19 @@ var bankCode = []byte{
 	evm.JUMPDEST, evm.STOP, // offset 15
 }
 
+// factoryCode: a call without data CREATEs an empty contract (raising
+// the factory's nonce) and logs its address, which derives from that
+// nonce; a call with data only reads the factory's account (to run its
+// code), which depends on the nonce's class alone (state.NonceSource).
+var factoryCode = []byte{
+	evm.CALLDATASIZE, evm.PUSH1, 14, evm.JUMPI,
+	evm.PUSH0, evm.PUSH0, evm.PUSH0, evm.CREATE, // value, offset, size
+	evm.PUSH0, evm.MSTORE, evm.PUSH1, 32, evm.PUSH0, evm.LOG0,
+	evm.JUMPDEST, evm.STOP, // offset 14
+}
+
 var (
+	factory  = common.HexToAddress("0x00000000000000000000000000000000000fac7")
 	bank     = common.HexToAddress("0x00000000000000000000000000000000000ba2c")
 	hot      = common.HexToAddress("0x00000000000000000000000000000000000c0de")
 	coinbase = common.HexToAddress("0x00000000000000000000000000000000000cb00")
@@ -71,6 +83,8 @@ func genWorkload(t *rapid.T) genBlock {
 	pre.SetStorage(hot, common.Hash{31: 1}, common.Hash{31: 5})
 	pre.SetAccount(bank, state.Account{Balance: *uint256.NewInt(2)})
 	pre.SetCode(bank, bankCode)
+	pre.SetAccount(factory, state.Account{Nonce: 1})
+	pre.SetCode(factory, factoryCode)
 	// The coinbase sends too (its funds check observes the fee sink).
 	pre.SetAccount(coinbase, state.Account{Balance: *uint256.NewInt(1e18)})
 	nTx := rapid.IntRange(0, 40).Draw(t, "txs")
@@ -87,7 +101,13 @@ func genWorkload(t *rapid.T) genBlock {
 		m := &chain.Message{From: from, Nonce: nonces[s], Gas: gas}
 		m.GasPrice.SetUint64(uint64(rapid.IntRange(10, 12).Draw(t, "price")))
 		nonces[s]++
-		switch rapid.IntRange(0, 3).Draw(t, "kind") {
+		switch rapid.IntRange(0, 4).Draw(t, "kind") {
+		case 4: // the factory: create, or only call
+			to := factory
+			m.To = &to
+			if rapid.Bool().Draw(t, "onlyCall") {
+				m.Data = word(1)
+			}
 		case 3: // the bank: deposit or withdraw 0..2 wei
 			to := bank
 			m.To = &to

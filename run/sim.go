@@ -178,8 +178,16 @@ func (v *simView) Account(addr common.Address) (state.Account, bool, error) {
 }
 
 func (v *simView) AccountLazy(addr common.Address) (state.Account, bool, bool, error) {
+	return v.accountLazy(addr, false)
+}
+
+func (v *simView) AccountClass(addr common.Address) (state.Account, bool, bool, error) {
+	return v.accountLazy(addr, true)
+}
+
+func (v *simView) accountLazy(addr common.Address, nonceClass bool) (state.Account, bool, bool, error) {
 	v.run.meter.work += v.run.meter.m.Access
-	a, ok, known, blk, err := v.s.ReadAccountLazy(v.run.tx, v.run.inc, addr)
+	a, ok, known, blk, err := v.s.ReadAccountLazy(v.run.tx, v.run.inc, addr, nonceClass)
 	if blk >= 0 {
 		v.run.blocker = blk
 		return a, ok, known, state.ErrNotReady
@@ -191,6 +199,18 @@ func (v *simView) AccountLazy(addr common.Address) (state.Account, bool, bool, e
 		v.read(ka)
 	}
 	return a, ok, known, err
+}
+
+func (v *simView) ObserveNonce(addr common.Address) (uint64, error) {
+	v.run.meter.work += v.run.meter.m.Access
+	n, blk, err := v.s.ObserveNonce(v.run.tx, v.run.inc, addr)
+	if blk >= 0 {
+		v.run.blocker = blk
+		return n, state.ErrNotReady
+	}
+	ka, _ := mv.AccountKeys(addr)
+	v.read(ka)
+	return n, err
 }
 
 func (v *simView) ObserveBalance(addr common.Address) (uint256.Int, error) {

@@ -73,6 +73,22 @@ type FundsSource interface {
 	BalanceAtLeast(addr common.Address, x *uint256.Int) (bool, error)
 }
 
+// NonceSource is a LazySource that can keep a non-zero nonce as a class:
+// AccountClass is AccountLazy, but its read holds while the account's
+// existence and code hash stay as they were and its nonce stays non-zero,
+// whatever its value. A transaction that only calls, pays or checks an
+// account then does not conflict with that account's own transactions
+// (or CREATEs), which raise its nonce. Every use of the exact nonce (a
+// sender's nonce check and increment, an EIP-7702 authority's, a
+// CREATE's address) must read it exactly: with AccountLazy when the
+// account is not loaded yet, with ObserveNonce when it is. A zero nonce
+// is read exactly either way: it is its own class.
+type NonceSource interface {
+	LazySource
+	AccountClass(addr common.Address) (acct Account, exists, balanceKnown bool, err error)
+	ObserveNonce(addr common.Address) (uint64, error)
+}
+
 // AccountDiff is what one transaction (or block) did to one account.
 type AccountDiff struct {
 	Nonce   uint64
