@@ -90,3 +90,30 @@ func TestNonceClass(t *testing.T) {
 		t.Fatalf("diff of a: %+v", ad)
 	}
 }
+
+// TestNeverExistedNoChange: EIP-161: an account touched while it does not
+// exist (a zero-value credit, such as a zero fee to an absent coinbase)
+// is not created: no change, so no deletion is reported (a parallel
+// executor recorded a deletion and a storage reset for each such
+// transaction, and re-checked the account's slots each time). An account
+// that existed and is touched while empty is deleted.
+func TestNeverExistedNoChange(t *testing.T) {
+	absent, empty := common.Address{0xab}, common.Address{0xe0}
+	mem := state.NewMem()
+	mem.SetAccount(empty, state.Account{})
+	s := NewState(mem)
+	defer s.Release()
+	for _, a := range []common.Address{absent, empty} {
+		if err := s.Load(a); err != nil {
+			t.Fatal(err)
+		}
+		s.AddBalance(a, new(uint256.Int))
+	}
+	d := s.Diff(true)
+	if ad, ok := d[absent]; ok {
+		t.Fatalf("an absent account touched with zero: %+v", ad)
+	}
+	if ad := d[empty]; ad == nil || !ad.Deleted {
+		t.Fatalf("an existing empty account touched: %+v, want deleted", ad)
+	}
+}

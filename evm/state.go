@@ -943,8 +943,15 @@ func (s *State) EachChange(eip161 bool, fn func(common.Address, *state.AccountDi
 	ad := &s.change
 	for addr, a := range s.accounts {
 		if a.destruct || (eip161 && a.touched && a.exists && a.empty()) {
-			*ad = state.AccountDiff{Deleted: true}
-			fn(addr, ad)
+			// An account that did not exist before the transaction (and
+			// so had no storage) and does not after is no change: a
+			// zero-value touch, a contract created and destroyed. A
+			// parallel executor would otherwise record a deletion and a
+			// storage reset, which re-checks every slot of the account.
+			if a.wasExists {
+				*ad = state.AccountDiff{Deleted: true}
+				fn(addr, ad)
+			}
 			continue
 		}
 		if !a.modified && !a.touched {
