@@ -440,12 +440,16 @@ func (s *Store) accountDiff(addr common.Address, acct, bal, cleared *element, k 
 	return !acct.base.Exists || ad.StorageCleared || a.Nonce != acct.base.Nonce || a.Word != acct.base.Word || b.Word != bal.base.Word, nil
 }
 
-// PredictMessage declares the writes a transaction certainly makes: its
-// sender's nonce and balance (known structure, before execution): a
-// reader of them waits for this transaction instead of speculating on a
-// stale value. (A value transfer's recipient is not predicted: its credit
+// PredictMessage declares a write a transaction certainly makes: its
+// sender's balance (known structure, before execution): a reader of it
+// waits for this transaction instead of speculating on a stale value.
+// The sender's nonce is not declared: its next transaction starts after
+// this one anyway (sched.Depend), and the others that read the account
+// (a payment, a call) keep its nonce as a class (state.NonceSource),
+// which the rise does not change; a declared write would only make them
+// wait. (A value transfer's recipient is not predicted: its credit
 // commutes.)
 func (s *Store) PredictMessage(tx int, m *chain.Message) {
-	ka, kb := AccountKeys(m.From)
-	s.Predict(tx, ka, kb)
+	_, kb := AccountKeys(m.From)
+	s.Predict(tx, kb)
 }

@@ -190,3 +190,50 @@ func TestPaymentCommutesWithNonce(t *testing.T) {
 		}
 	}
 }
+
+// TestDepositsDoNotWaitForWallet: a hot wallet sends several withdrawals
+// among many deposits (mainnet block 16146267). The wallet's balance
+// writes are declared (known structure), its nonce is not: deposits keep
+// the wallet's nonce as a class and neither wait for the withdrawals nor
+// run again when its nonce rises, and the result equals serial.
+func TestDepositsDoNotWaitForWallet(t *testing.T) {
+	rules := fork.Get(fork.Cancun)
+	wallet := eoa(0)
+	pre := state.NewMem()
+	pre.SetAccount(wallet, state.Account{Nonce: 5, Balance: *uint256.NewInt(1e18)})
+	var txs []*chain.Message
+	nonce := uint64(5)
+	for i := 1; i <= 60; i++ {
+		var m *chain.Message
+		if i%15 == 0 { // a withdrawal
+			to := eoa(1000 + i)
+			m = &chain.Message{From: wallet, To: &to, Gas: 21000, Nonce: nonce}
+			nonce++
+		} else { // a deposit
+			pre.SetAccount(eoa(i), state.Account{Balance: *uint256.NewInt(1e18)})
+			m = &chain.Message{From: eoa(i), To: &wallet, Gas: 21000}
+		}
+		m.GasPrice.SetUint64(11) // a tip: a zero fee would touch the coinbase
+		m.Value.SetUint64(1e15)
+		txs = append(txs, m)
+	}
+	want, wantDiff, err := Serial(rules, testEnv(), txs, pre)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, gotDiff, rep, err := Simulate(rules, testEnv(), txs, pre, SimOptions{Cores: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if want[i].Err != nil || got[i].Err != nil || got[i].GasUsed != want[i].GasUsed {
+			t.Fatalf("transaction %d: serial %v, simulated %v", i, want[i].Err, got[i].Err)
+		}
+	}
+	if d := state.CompareDiffs(wantDiff, gotDiff); d != "" {
+		t.Fatalf("state diff (serial / simulated): %s", d)
+	}
+	if rep.Parks != 0 || rep.Reexecutions != 0 {
+		t.Fatalf("%d parks, %d re-executions; want none (hot: %+v)", rep.Parks, rep.Reexecutions, rep.Hot)
+	}
+}
