@@ -1071,6 +1071,31 @@ func (s *Store) WriterBelow(tx int, k Key) int {
 	return -1
 }
 
+// ClassWriterBelow returns the transaction whose write of Account element
+// k last changed what a nonce-class reader at tx depends on (existence,
+// code hash, the nonce's zero-ness), or -1 when that is as in the base
+// (for critical paths; run alone).
+func (s *Store) ClassWriterBelow(tx int, k Key) int {
+	e := s.shardFor(k).elems[k]
+	if e == nil {
+		return -1
+	}
+	i := e.below(tx)
+	if i < 0 {
+		return -1
+	}
+	cur := e.versions[i].w.Val
+	for ; i > 0; i-- {
+		if !sameNonceClass(&e.versions[i-1].w.Val, &cur) {
+			return e.versions[i].tx
+		}
+	}
+	if s.loadBase(e) != nil || !sameNonceClass(&e.base, &cur) {
+		return e.versions[0].tx
+	}
+	return -1
+}
+
 // IsFeeSink reports whether k is the fee sink's balance (SetFeeSink).
 func (s *Store) IsFeeSink(k Key) bool {
 	return s.sinkBal != nil && k == s.sinkBal.key

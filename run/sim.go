@@ -151,6 +151,10 @@ type simRead struct {
 	// full write of the balance, not on the credits and debits above it
 	// (which left it true).
 	atLeast bool
+	// nonceClass: an account read that kept the nonce as a class: it
+	// depends on the write that last changed the class, not on the
+	// nonce rises above it.
+	nonceClass bool
 }
 
 // simView is a run's window on the multi-version state (single goroutine).
@@ -193,10 +197,9 @@ func (v *simView) accountLazy(addr common.Address, nonceClass bool) (state.Accou
 		return a, ok, known, state.ErrNotReady
 	}
 	ka, kb := mv.AccountKeys(addr)
+	v.run.reads = append(v.run.reads, simRead{key: ka, off: v.run.meter.work, nonceClass: nonceClass})
 	if known {
-		v.read(ka, kb)
-	} else {
-		v.read(ka)
+		v.read(kb)
 	}
 	return a, ok, known, err
 }
@@ -522,6 +525,12 @@ func criticalPaths(store *mv.Store, final []*simRun, k int, m *CostModel, rep *S
 			if rd.atLeast && !store.IsFeeSink(rd.key) {
 				srcs = srcs[:0]
 				if w := store.WriterBelow(i, rd.key); w >= 0 {
+					srcs = append(srcs, w)
+				}
+			}
+			if rd.nonceClass {
+				srcs = srcs[:0]
+				if w := store.ClassWriterBelow(i, rd.key); w >= 0 {
 					srcs = append(srcs, w)
 				}
 			}
