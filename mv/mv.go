@@ -111,6 +111,18 @@ type element struct {
 	// reading an account's elements takes one look-up, and the diff
 	// reaches every account from its Account element).
 	bal, cleared *element
+	// On a Balance element: its versions [0, foldN) are of final
+	// transactions (below the final prefix when folded), which never
+	// change again, folded into the value they lead to: the last full
+	// write among them (or the base; foldFrom its transaction, -1 for the
+	// base) and the credits above it (foldSum, foldCredits). A read then
+	// walks only the versions above: a sender's next transaction reads
+	// its balance past every credit and debit below (see fold).
+	foldN       int
+	foldVal     Value
+	foldFrom    int
+	foldSum     uint256.Int
+	foldCredits bool
 	// Most elements have one version and a reader or two: their first
 	// ones live here, without allocations of their own.
 	vbuf [1]version
@@ -468,6 +480,7 @@ func (sh *shard) newElem(k Key) *element {
 		e.readers = e.rbuf[:0]
 	}
 	e.bal, e.cleared = nil, nil
+	e.foldN = 0
 	sh.elems[k] = e
 	return e
 }
@@ -585,9 +598,16 @@ func (s *Store) valueAt(ash *shard, e *element, tx int) (Value, int, error) {
 		}
 	}
 	i := e.below(tx)
+	lo := 0 // the walk's end: the versions below it are folded
+	if e.key.Kind == Balance {
+		s.fold(e)
+		if e.foldN > 0 && i >= e.foldN-1 {
+			lo = e.foldN
+		}
+	}
 	var sum uint256.Int
 	credits := false
-	for ; i >= 0; i-- {
+	for ; i >= lo; i-- {
 		v := &e.versions[i]
 		if s.isPending(v.tx) {
 			return Value{}, v.tx, nil
@@ -602,6 +622,14 @@ func (s *Store) valueAt(ash *shard, e *element, tx int) (Value, int, error) {
 		sum.Add(&sum, &c)
 		credits = true
 	}
+	if lo > 0 {
+		sum.Add(&sum, &e.foldSum)
+		credits = credits || e.foldCredits
+		if e == s.sinkBal {
+			return s.sinkValue(e.foldVal, e.foldFrom, tx, credits, &sum)
+		}
+		return addCredits(e.foldVal, credits, &sum), -1, nil
+	}
 	if err := s.loadBase(e); err != nil {
 		return Value{}, -1, err
 	}
@@ -609,6 +637,48 @@ func (s *Store) valueAt(ash *shard, e *element, tx int) (Value, int, error) {
 		return s.sinkValue(e.base, -1, tx, credits, &sum)
 	}
 	return addCredits(e.base, credits, &sum), -1, nil
+}
+
+// fold advances a Balance element's fold (see element) over its versions
+// of transactions below the final prefix: they are final, so neither they
+// nor what lies below them changes again (a version is only ever added,
+// changed or removed for a transaction that is not final). Each version
+// is folded once. The caller holds e's lock, or uses the store alone.
+func (s *Store) fold(e *element) {
+	c := int(s.committed.Load())
+	n := e.foldN
+	if n >= len(e.versions) || e.versions[n].tx >= c {
+		return
+	}
+	if n == 0 {
+		if s.loadBase(e) != nil {
+			return // valueAt reports the error
+		}
+		e.foldVal, e.foldFrom, e.foldCredits = e.base, -1, false
+		e.foldSum.Clear()
+	}
+	for ; n < len(e.versions) && e.versions[n].tx < c; n++ {
+		v := &e.versions[n]
+		if !v.w.Credit {
+			e.foldVal, e.foldFrom, e.foldCredits = v.w.Val, v.tx, false
+			e.foldSum.Clear()
+			continue
+		}
+		b := v.w.Val.Balance()
+		e.foldSum.Add(&e.foldSum, &b)
+		e.foldCredits = true
+	}
+	e.foldN = n
+}
+
+// unfold drops e's fold when its versions change at index i inside it.
+// That cannot happen (only versions of transactions that are not final
+// change); should it, reads walk every version again rather than use a
+// stale fold.
+func unfold(e *element, i int) {
+	if i < e.foldN {
+		e.foldN = 0
+	}
 }
 
 // sinkValue is valueAt's end for the fee sink's balance: v, written by
@@ -914,6 +984,7 @@ func (s *Store) finishWrite(b *FinishBuf, tx int, k *Key, w *Write, committed in
 	}
 	b.wrote = append(b.wrote, e)
 	if mine {
+		unfold(e, i)
 		e.versions[i].w = *w
 	} else {
 		s.insertVersion(e, i+1, version{tx: tx, w: *w})
@@ -930,6 +1001,7 @@ func (s *Store) finishWrite(b *FinishBuf, tx int, k *Key, w *Write, committed in
 
 // insertVersion puts v at index i of e's versions.
 func (s *Store) insertVersion(e *element, i int, v version) {
+	unfold(e, i)
 	e.versions = append(e.versions, version{})
 	copy(e.versions[i+1:], e.versions[i:])
 	e.versions[i] = v
@@ -940,6 +1012,7 @@ func (s *Store) insertVersion(e *element, i int, v version) {
 
 // removeVersion drops index i of e's versions.
 func (s *Store) removeVersion(e *element, i int) {
+	unfold(e, i)
 	e.versions = append(e.versions[:i], e.versions[i+1:]...)
 	if e.key.Kind == Cleared {
 		s.nCleared.Add(-1)

@@ -378,3 +378,61 @@ func TestNonceClass(t *testing.T) {
 		t.Fatalf("nonce 0 -> 1 below a class reader: invalidated %v, want [10]", inv)
 	}
 }
+
+// TestFoldFinalVersions: issue 5, item 2: versions below the final prefix
+// fold into the value they lead to (a Balance element's credits and
+// debits, which a sender's next transaction would otherwise walk one by
+// one: quadratic in the sender's transactions). Reads above the fold,
+// below it, and after writes above it see what the versions give.
+func TestFoldFinalVersions(t *testing.T) {
+	base := state.NewMem()
+	base.SetAccount(acct, state.Account{Balance: *uint256.NewInt(100)})
+	s := New(base, 32)
+	_, kb := AccountKeys(acct)
+	credit := func(v uint64) []KeyWrite {
+		return []KeyWrite{{kb, Write{Val: BalanceValue(uint256.NewInt(v)), Credit: true}}}
+	}
+	read := func(tx int) uint64 {
+		t.Helper()
+		v, blk, err := s.Read(tx, 0, kb)
+		if blk >= 0 || err != nil {
+			t.Fatalf("read at %d: blocker %d, err %v", tx, blk, err)
+		}
+		return v.BalanceU64()
+	}
+	for tx := 0; tx < 10; tx++ {
+		s.Finish(tx, credit(1), nil)
+	}
+	s.SetCommitted(10)
+	if got := read(20); got != 110 {
+		t.Fatalf("above ten final credits: %d, want 110", got)
+	}
+	if got := read(5); got != 105 { // below the fold: the versions walked
+		t.Fatalf("at 5: %d, want 105", got)
+	}
+	s.Finish(12, credit(5), nil)
+	if got := read(20); got != 115 {
+		t.Fatalf("a credit above the fold: %d, want 115", got)
+	}
+	s.Finish(11, []KeyWrite{{kb, Write{Val: BalanceValue(uint256.NewInt(7))}}}, nil)
+	if got := read(20); got != 12 {
+		t.Fatalf("a full write above the fold: %d, want 7+5", got)
+	}
+	s.SetCommitted(13)
+	if got := read(20); got != 12 {
+		t.Fatalf("the full write folded: %d, want 12", got)
+	}
+	s.Finish(14, credit(1), nil)
+	if got := read(20); got != 13 {
+		t.Fatalf("a credit above the new fold: %d, want 13", got)
+	}
+	// The block's diff sees the same.
+	s.SetCommitted(32)
+	d, err := s.Diff()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ad := d[acct]; ad == nil || ad.Balance.Uint64() != 13 {
+		t.Fatalf("diff: %+v, want balance 13", ad)
+	}
+}
