@@ -111,18 +111,10 @@ type element struct {
 	// reading an account's elements takes one look-up, and the diff
 	// reaches every account from its Account element).
 	bal, cleared *element
-	// On a Balance element: its versions [0, foldN) are of final
-	// transactions (below the final prefix when folded), which never
-	// change again, folded into the value they lead to: the last full
-	// write among them (or the base; foldFrom its transaction, -1 for the
-	// base) and the credits above it (foldSum, foldCredits). A read then
-	// walks only the versions above: a sender's next transaction reads
-	// its balance past every credit and debit below (see fold).
-	foldN       int
-	foldVal     Value
-	foldFrom    int
-	foldSum     uint256.Int
-	foldCredits bool
+	// On a Balance element with many versions: those of final
+	// transactions folded into the value they lead to (see fold). Kept
+	// when the element is reused; nil until needed.
+	fold *folded
 	// Most elements have one version and a reader or two: their first
 	// ones live here, without allocations of their own.
 	vbuf [1]version
@@ -480,7 +472,9 @@ func (sh *shard) newElem(k Key) *element {
 		e.readers = e.rbuf[:0]
 	}
 	e.bal, e.cleared = nil, nil
-	e.foldN = 0
+	if e.fold != nil {
+		e.fold.n = 0
+	}
 	sh.elems[k] = e
 	return e
 }
@@ -599,10 +593,10 @@ func (s *Store) valueAt(ash *shard, e *element, tx int) (Value, int, error) {
 	}
 	i := e.below(tx)
 	lo := 0 // the walk's end: the versions below it are folded
-	if e.key.Kind == Balance {
-		s.fold(e)
-		if e.foldN > 0 && i >= e.foldN-1 {
-			lo = e.foldN
+	var f *folded
+	if e.key.Kind == Balance && len(e.versions) >= foldMin {
+		if f = s.fold(e); f != nil && f.n > 0 && i >= f.n-1 {
+			lo = f.n
 		}
 	}
 	var sum uint256.Int
@@ -623,12 +617,12 @@ func (s *Store) valueAt(ash *shard, e *element, tx int) (Value, int, error) {
 		credits = true
 	}
 	if lo > 0 {
-		sum.Add(&sum, &e.foldSum)
-		credits = credits || e.foldCredits
+		sum.Add(&sum, &f.sum)
+		credits = credits || f.credits
 		if e == s.sinkBal {
-			return s.sinkValue(e.foldVal, e.foldFrom, tx, credits, &sum)
+			return s.sinkValue(f.val, f.from, tx, credits, &sum)
 		}
-		return addCredits(e.foldVal, credits, &sum), -1, nil
+		return addCredits(f.val, credits, &sum), -1, nil
 	}
 	if err := s.loadBase(e); err != nil {
 		return Value{}, -1, err
@@ -639,36 +633,65 @@ func (s *Store) valueAt(ash *shard, e *element, tx int) (Value, int, error) {
 	return addCredits(e.base, credits, &sum), -1, nil
 }
 
-// fold advances a Balance element's fold (see element) over its versions
-// of transactions below the final prefix: they are final, so neither they
-// nor what lies below them changes again (a version is only ever added,
-// changed or removed for a transaction that is not final). Each version
-// is folded once. The caller holds e's lock, or uses the store alone.
-func (s *Store) fold(e *element) {
+// folded is a Balance element's versions [0, n) folded into the value
+// they lead to: the last full write among them (or the base; from is its
+// transaction, -1 for the base) and the credits above it (sum, credits).
+// They are versions of final transactions, which never change again. A
+// read then walks only the versions above: a sender's next transaction
+// reads its balance past every credit and debit below (quadratic in the
+// sender's transactions otherwise).
+type folded struct {
+	n       int
+	val     Value
+	from    int
+	sum     uint256.Int
+	credits bool
+}
+
+// foldMin is the number of versions from which a Balance element folds:
+// a short walk costs less than the fold's upkeep.
+const foldMin = 8
+
+// fold advances e's fold over its versions of transactions below the
+// final prefix and returns it (nil when there is nothing to fold): they
+// are final, so neither they nor what lies below them changes again (a
+// version is only ever added, changed or removed for a transaction that
+// is not final). Each version is folded once. The caller holds e's lock,
+// or uses the store alone.
+func (s *Store) fold(e *element) *folded {
 	c := int(s.committed.Load())
-	n := e.foldN
+	f := e.fold
+	n := 0
+	if f != nil {
+		n = f.n
+	}
 	if n >= len(e.versions) || e.versions[n].tx >= c {
-		return
+		return f
 	}
 	if n == 0 {
 		if s.loadBase(e) != nil {
-			return // valueAt reports the error
+			return f // valueAt reports the error
 		}
-		e.foldVal, e.foldFrom, e.foldCredits = e.base, -1, false
-		e.foldSum.Clear()
+		if f == nil {
+			f = new(folded)
+			e.fold = f
+		}
+		f.val, f.from, f.credits = e.base, -1, false
+		f.sum.Clear()
 	}
 	for ; n < len(e.versions) && e.versions[n].tx < c; n++ {
 		v := &e.versions[n]
 		if !v.w.Credit {
-			e.foldVal, e.foldFrom, e.foldCredits = v.w.Val, v.tx, false
-			e.foldSum.Clear()
+			f.val, f.from, f.credits = v.w.Val, v.tx, false
+			f.sum.Clear()
 			continue
 		}
 		b := v.w.Val.Balance()
-		e.foldSum.Add(&e.foldSum, &b)
-		e.foldCredits = true
+		f.sum.Add(&f.sum, &b)
+		f.credits = true
 	}
-	e.foldN = n
+	f.n = n
+	return f
 }
 
 // unfold drops e's fold when its versions change at index i inside it.
@@ -676,8 +699,8 @@ func (s *Store) fold(e *element) {
 // change); should it, reads walk every version again rather than use a
 // stale fold.
 func unfold(e *element, i int) {
-	if i < e.foldN {
-		e.foldN = 0
+	if e.fold != nil && i < e.fold.n {
+		e.fold.n = 0
 	}
 }
 
