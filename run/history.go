@@ -118,14 +118,47 @@ func (h *History) learnNow(store *mv.Store, sc *sched.Sched, txs []*chain.Messag
 	}
 }
 
-// newBatch sets up the multi-version state and the scheduler of a batch,
-// with what the first two layers of concurrency control know: the block's
-// structure (st, see structure.apply) and learned history.
-func newBatch(src state.Source, coinbase common.Address, txs []*chain.Message, st *structure, maxRuns int, h *History) (*mv.Store, *sched.Sched) {
+// newBatch sets up the multi-version state and the scheduler of a batch
+// for cores workers, with what the first two layers of concurrency control
+// know: the block's structure (st, see structure.apply; long transactions
+// first, boostLong) and learned history.
+func newBatch(src state.Source, coinbase common.Address, txs []*chain.Message, st *structure, maxRuns, cores int, h *History) (*mv.Store, *sched.Sched) {
 	store := mv.New(src, len(txs))
 	store.SetFeeSink(coinbase)
 	sc := sched.New(len(txs), maxRuns)
 	st.apply(store, sc, txs)
 	h.predictAll(store, txs)
+	boostLong(sc, txs, cores)
 	return store, sc
 }
+
+// boostLong starts the long transactions of a batch first on 4 or more
+// cores (sched.Boost): a transaction with a gas limit of at least twice
+// the batch's mean. Taken in index order, a long transaction late in the
+// block starts when the cores are nearly through and ends the block
+// alone; starting the longest jobs first is the classic cure for that
+// tail (list scheduling, longest first). The gas limit is the cost known
+// before execution. Simulated on the 50 mainnet blocks (velarium replay
+// --sim-cores, 2026-11-25): mean speedup at 4 / 8 / 16 / 32 cores 2.43 /
+// 3.65 / 5.03 / 6.31x without, 2.53 / 3.89 / 5.42 / 6.47x with. On 2
+// cores the mean was level and the total worse (1.54 -> 1.49x): a long
+// transaction started early there more often runs on stale state and
+// runs again, and the tail it saves is short.
+func boostLong(sc *sched.Sched, txs []*chain.Message, cores int) {
+	if cores < boostMinCores || len(txs) == 0 {
+		return
+	}
+	var total float64
+	for _, m := range txs {
+		total += float64(m.Gas)
+	}
+	long := 2 * total / float64(len(txs))
+	for i, m := range txs {
+		if float64(m.Gas) >= long {
+			sc.Boost(i)
+		}
+	}
+}
+
+// boostMinCores is the fewest cores on which boostLong applies.
+const boostMinCores = 4

@@ -257,7 +257,7 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		return Serial(rules, env, txs, src)
 	}
 	n := len(txs)
-	store, sc := newBatch(src, env.Coinbase, txs, bs, opt.MaxRuns, opt.History)
+	store, sc := newBatch(src, env.Coinbase, txs, bs, opt.MaxRuns, w, opt.History)
 	release := true
 	defer func() { // after every worker has stopped (wg.Wait below)
 		if release {

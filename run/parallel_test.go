@@ -96,8 +96,10 @@ func genWorkload(t *rapid.T) genBlock {
 		if s < nAcc {
 			from = eoa(s)
 		}
-		// Some transactions run out of gas (in the contract's SSTORE).
-		gas := rapid.SampledFrom([]uint64{100000, 100000, 100000, 30000}).Draw(t, "gas")
+		// Some transactions run out of gas (in the contract's SSTORE);
+		// some have a long gas limit (started first on 4+ cores,
+		// boostLong).
+		gas := rapid.SampledFrom([]uint64{100000, 100000, 100000, 30000, 500000}).Draw(t, "gas")
 		m := &chain.Message{From: from, Nonce: nonces[s], Gas: gas}
 		m.GasPrice.SetUint64(uint64(rapid.IntRange(10, 12).Draw(t, "price")))
 		nonces[s]++

@@ -378,7 +378,7 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		return res, d, rep, err
 	}
 
-	store, sc := newBatch(src, env.Coinbase, txs, st, opt.MaxRuns, opt.History)
+	store, sc := newBatch(src, env.Coinbase, txs, st, opt.MaxRuns, opt.Cores, opt.History)
 	defer store.Release()
 	results := make([]*chain.Result, n)
 	runs := make([]*simRun, n)

@@ -40,6 +40,7 @@ type Sched struct {
 	// final (WaitFinal); allocated at the first such park.
 	awaitsPrefix []bool
 	ready        intHeap
+	early        intHeap // Boost: fresh transactions taken before ready
 	commit       int
 	// MaxRuns bounds the runs of one transaction; past it Exceeded is true
 	// and the driver falls back to serial execution.
@@ -70,10 +71,29 @@ func (s *Sched) Depend(tx, dep int) {
 	s.parkedOn[dep] = append(s.parkedOn[dep], tx)
 }
 
-// Next returns the lowest ready transaction, or false when none is ready.
+// Boost makes tx's first run start before the lower transactions that
+// are ready (known structure: a transaction much longer than the rest,
+// which would otherwise start late and end the block alone). Call before
+// the first Next.
+func (s *Sched) Boost(tx int) {
+	if s.status[tx] == Ready && !s.started[tx] {
+		s.early.push(tx)
+	}
+}
+
+// Next returns the lowest ready transaction (a boosted one first), or
+// false when none is ready.
 func (s *Sched) Next() (Task, bool) {
-	for len(s.ready) > 0 {
-		tx := s.ready.pop()
+	for len(s.early) > 0 || len(s.ready) > 0 {
+		var tx int
+		if len(s.early) > 0 {
+			tx = s.early.pop()
+			if s.started[tx] {
+				continue // its first run began: the boost is spent
+			}
+		} else {
+			tx = s.ready.pop()
+		}
 		if s.status[tx] != Ready {
 			continue // stale heap entry
 		}

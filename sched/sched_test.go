@@ -156,3 +156,45 @@ func TestInvalidateNotStarted(t *testing.T) {
 		t.Fatalf("dispatched %v, want [1 2] (tx 2 released by tx 0's finish)", got)
 	}
 }
+
+// TestBoost: a boosted transaction's first run starts before the lower
+// ready ones (known structure: long transactions first); the boost is
+// spent once that run starts, and a re-execution goes back to index order.
+func TestBoost(t *testing.T) {
+	s := New(6, 10)
+	s.Boost(4)
+	s.Boost(2)
+	var order []int
+	next := func() int {
+		t.Helper()
+		task, ok := s.Next()
+		if !ok {
+			t.Fatal("nothing ready")
+		}
+		order = append(order, task.Tx)
+		return task.Tx
+	}
+	for range 3 {
+		next()
+	}
+	if order[0] != 2 || order[1] != 4 || order[2] != 0 {
+		t.Fatalf("order %v, want 2 and 4 (boosted, in index order) before 0", order)
+	}
+	s.Finish(4, nil)
+	s.Invalidate(4) // runs again: no boost this time
+	order = order[:0]
+	for range 3 {
+		next()
+	}
+	if order[0] != 1 || order[1] != 3 || order[2] != 4 {
+		t.Fatalf("order %v after 4's invalidation, want 1 3 4", order)
+	}
+	// A boosted transaction parked on its sender's previous one (Depend)
+	// is not taken early: it is not ready.
+	s = New(3, 10)
+	s.Depend(2, 1)
+	s.Boost(2)
+	if task, _ := s.Next(); task.Tx != 0 {
+		t.Fatalf("first %d, want 0 (2 waits for 1)", task.Tx)
+	}
+}
