@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/holiman/uint256"
 	"github.com/velarium/velarium/evm"
@@ -32,6 +33,18 @@ type Result struct {
 	// CoinbaseFee is the fee still to be credited to the coinbase, when
 	// Config.DeferCoinbase applied (nil otherwise).
 	CoinbaseFee *uint256.Int
+	// LogsBloom is the bloom filter of Logs when the executor computed it
+	// (SetBloom; a parallel executor does it in the worker that ran the
+	// transaction), nil otherwise: ExecuteBlock computes it then.
+	LogsBloom *types.Bloom
+}
+
+// SetBloom computes LogsBloom (left nil without logs: an empty bloom).
+func (r *Result) SetBloom() {
+	if len(r.Logs) > 0 {
+		b := LogsBloom(r.Logs)
+		r.LogsBloom = &b
+	}
 }
 
 // Config holds optional execution settings.

@@ -266,7 +266,12 @@ func ExecuteBlock(c *ChainConfig, b *Block, src state.Source, opt BlockOptions) 
 		cum += r.GasUsed
 		rc := &Receipt{Type: msg.Type, Status: r.Status, CumulativeGasUsed: cum, GasUsed: r.GasUsed,
 			Logs: r.Logs, ContractAddress: r.ContractAddress}
-		rc.Bloom = logsBloom(r.Logs)
+		switch {
+		case r.LogsBloom != nil:
+			rc.Bloom = *r.LogsBloom
+		case len(r.Logs) > 0:
+			rc.Bloom = LogsBloom(r.Logs)
+		}
 		res.Receipts = append(res.Receipts, rc)
 		for k := range res.Bloom {
 			res.Bloom[k] |= rc.Bloom[k]
@@ -331,7 +336,8 @@ func ExecuteBlock(c *ChainConfig, b *Block, src state.Source, opt BlockOptions) 
 	return res, nil
 }
 
-func logsBloom(logs []Log) types.Bloom {
+// LogsBloom is the bloom filter of logs (a receipt's logsBloom).
+func LogsBloom(logs []Log) types.Bloom {
 	var bloom types.Bloom
 	for _, l := range logs {
 		bloom.Add(l.Address.Bytes())

@@ -52,6 +52,10 @@ type Options struct {
 	// Force runs the multi-version path even with one worker or a small
 	// block (to measure its overhead, and in tests).
 	Force bool
+	// Blooms: each worker computes the logs bloom of the results it
+	// produces (chain.Result.SetBloom), which chain.ExecuteBlock would
+	// otherwise compute after the block, on one core (Executor sets it).
+	Blooms bool
 }
 
 // DefaultOptions returns sensible defaults for w workers.
@@ -204,6 +208,7 @@ func serialInto(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, ov
 // Executor returns a chain.TxExecutor running transactions on opt.Workers
 // goroutines. stats, when not nil, receives the figures of each call.
 func Executor(opt Options, stats *Stats) chain.TxExecutor {
+	opt.Blooms = true // for the receipts ExecuteBlock builds
 	return func(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src state.Source) ([]*chain.Result, state.Diff, error) {
 		return Parallel(rules, env, txs, src, opt, stats)
 	}
@@ -307,6 +312,9 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		}()
 		if res, err = x.Step(); err == nil {
 			wbuf, codes = w.Changes(tx, x, res, env.Coinbase)
+			if opt.Blooms {
+				res.SetBloom()
+			}
 		}
 		return res, wbuf, codes, err
 	}
