@@ -280,6 +280,11 @@ func (e *EVM) startCall(kind callKind, parent *frame, caller, addr common.Addres
 			e.State.RevertTo(snap)
 			return &callResult{gas: 0, err: ErrOutOfGas}
 		}
+		if e.Tracer != nil {
+			if pt, ok := e.Tracer.(PrecompileTracer); ok {
+				pt.OnPrecompile(addr, cost)
+			}
+		}
 		out, err := pc.Run(input)
 		if err != nil {
 			e.State.RevertTo(snap)

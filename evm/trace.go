@@ -1,6 +1,9 @@
 package evm
 
-import "github.com/holiman/uint256"
+import (
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/holiman/uint256"
+)
 
 // OpContext is what a Tracer sees before each opcode executes. Slices are
 // owned by the interpreter and valid only during the call.
@@ -21,4 +24,12 @@ type Tracer interface {
 	OnOp(c *OpContext)
 	// OnEnd is called once when the transaction's execution ends.
 	OnEnd(output []byte, gasUsed uint64, err error)
+}
+
+// PrecompileTracer is a Tracer that also hears of each precompile run:
+// its address and the gas it charged (a cost model's measure of work
+// that no opcode shows).
+type PrecompileTracer interface {
+	Tracer
+	OnPrecompile(addr common.Address, gas uint64)
 }

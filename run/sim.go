@@ -78,6 +78,11 @@ type CostModel struct {
 	TxSetup  float64      // per transaction run started (validation, buying gas, frames)
 	Dispatch float64      // scheduler overhead per segment handed to a core
 	Commit   float64      // per finished run (writes into the multi-version state)
+	// Precompile is the cost per unit of gas a precompile charges, by the
+	// last byte of its address (0x01 ecrecover ... 0x11); PrecompileOther
+	// for any other.
+	Precompile      [0x12]float64
+	PrecompileOther float64
 }
 
 // DefaultCostModel is the model used unless one is given. Its constants
@@ -122,6 +127,18 @@ var DefaultCostModel = func() *CostModel {
 	m.TxSetup *= scale
 	m.Dispatch *= scale
 	m.Commit *= scale
+	// Precompiles, in model units (about nanoseconds) per gas: measured
+	// on the development machine (2026-11-25, a Go benchmark of each
+	// precompile's Run: ecrecover of a valid signature, 4 KiB to the
+	// hashes and the identity, a 32-byte modexp, BN254 add, mul and a
+	// 2-pair pairing, 12 rounds of BLAKE2f). Their costs per gas differ
+	// by 40 times: ecrecover (3000 gas) takes 250-290 us in pure Go
+	// (CGO_ENABLED=0, as CI builds) and 77 us with libsecp256k1.
+	m.Precompile[0x01] = ecrecoverPerGas
+	m.Precompile[0x02], m.Precompile[0x03], m.Precompile[0x04] = 2.3, 2.0, 5.5
+	m.Precompile[0x05], m.Precompile[0x06], m.Precompile[0x07], m.Precompile[0x08] = 38, 25, 5.5, 7.9
+	m.Precompile[0x09] = 36
+	m.PrecompileOther = 8 // not measured: the point evaluation and BLS12-381 (about the pairing's)
 	return m
 }()
 
@@ -134,6 +151,15 @@ type meter struct {
 
 func (c *meter) OnOp(o *evm.OpContext)                   { c.work += c.m.Op[o.Op] }
 func (c *meter) OnEnd(out []byte, gas uint64, err error) {}
+
+// OnPrecompile charges a precompile's run by the gas it charged.
+func (c *meter) OnPrecompile(addr common.Address, gas uint64) {
+	k := c.m.PrecompileOther
+	if b := addr[19]; int(b) < len(c.m.Precompile) && c.m.Precompile[b] > 0 {
+		k = c.m.Precompile[b]
+	}
+	c.work += k * float64(gas)
+}
 
 // simRun is one incarnation of a transaction on the simulator.
 type simRun struct {
