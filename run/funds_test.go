@@ -3,6 +3,8 @@ package run
 import (
 	"testing"
 
+	"github.com/ethereum/go-ethereum/common"
+
 	"github.com/holiman/uint256"
 	"github.com/velarium/velarium/chain"
 	"github.com/velarium/velarium/fork"
@@ -241,5 +243,31 @@ func TestDepositsDoNotWaitForWallet(t *testing.T) {
 	}
 	if rep.Parks != 0 || rep.Reexecutions != 0 {
 		t.Fatalf("%d parks, %d re-executions; want none (hot: %+v)", rep.Parks, rep.Reexecutions, rep.Hot)
+	}
+}
+
+// TestSimulatorChargesPrecompiles: issue 5, item 4 (the cost model): a
+// precompile's run is charged by the gas it charges at the model's cost
+// per gas, not as an opcode: a transaction calling ecrecover costs the
+// model at least 3000 gas at ecrecover's rate more than one calling the
+// identity precompile with the same input.
+func TestSimulatorChargesPrecompiles(t *testing.T) {
+	rules := fork.Get(fork.Cancun)
+	a := eoa(0)
+	model := func(to byte) float64 {
+		pre := state.NewMem()
+		pre.SetAccount(a, state.Account{Balance: *uint256.NewInt(1e18)})
+		dst := common.BytesToAddress([]byte{to})
+		m := &chain.Message{From: a, To: &dst, Gas: 100000, Data: make([]byte, 128)}
+		m.GasPrice.SetUint64(11)
+		_, _, rep, err := Simulate(rules, testEnv(), []*chain.Message{m}, pre, SimOptions{Cores: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep.SerialTime
+	}
+	ec, id := model(0x01), model(0x04)
+	if want := 3000 * DefaultCostModel.Precompile[0x01]; ec-id < want*0.9 {
+		t.Fatalf("model time: ecrecover %.0f, identity %.0f; want a difference of about %.0f", ec, id, want)
 	}
 }
