@@ -376,6 +376,9 @@ func parallelBlock(pb *replay.PevmBlock, r *ParBlockResult, popt run.Options, co
 			return fmt.Errorf("simulated %d cores: %w", c, err)
 		}
 		if rep == nil {
+			if len(pb.Block.Txs) == 0 {
+				break // nothing to simulate: ExecuteBlock runs no executor
+			}
 			return fmt.Errorf("simulated %d cores: no report", c)
 		}
 		r.Sim = append(r.Sim, simResult(rep))
