@@ -133,17 +133,21 @@ func newBatch(src state.Source, coinbase common.Address, txs []*chain.Message, s
 }
 
 // boostLong starts the long transactions of a batch first on 4 or more
-// cores (sched.Boost): a transaction with a gas limit of at least twice
-// the batch's mean. Taken in index order, a long transaction late in the
-// block starts when the cores are nearly through and ends the block
-// alone; starting the longest jobs first is the classic cure for that
-// tail (list scheduling, longest first). The gas limit is the cost known
-// before execution. Simulated on the 50 mainnet blocks (velarium replay
-// --sim-cores, 2026-11-25): mean speedup at 4 / 8 / 16 / 32 cores 2.43 /
-// 3.65 / 5.03 / 6.31x without, 2.53 / 3.89 / 5.42 / 6.47x with. On 2
-// cores the mean was level and the total worse (1.54 -> 1.49x): a long
-// transaction started early there more often runs on stale state and
-// runs again, and the tail it saves is short.
+// cores (sched.Boost): of the transactions with a gas limit of at least
+// twice the batch's mean, the cores-1 longest, so that the lowest
+// transaction always finds a core. Taken in index order, a long
+// transaction late in the block starts when the cores are nearly through
+// and ends the block alone; starting long jobs first is the classic cure
+// for that tail (list scheduling). The gas limit is the cost known before
+// execution. Simulated on the 50 mainnet blocks (velarium replay
+// --sim-cores, 2026-11-25; see bench/FINDINGS.md). On 2 cores the mean
+// was level and the total worse (1.54 -> 1.49x): a long transaction
+// started early there more often runs on stale state and runs again, and
+// the tail it saves is short. Boosting every long transaction, however
+// many, let a block whose long transactions conflict with one another
+// (overstated gas limits on one hot contract) waste a wave of runs before
+// anything became final, and the adaptive rule then gave up (a review's
+// test: 2.63x -> 0.97x at 4 cores).
 func boostLong(sc *sched.Sched, txs []*chain.Message, cores int) {
 	if cores < boostMinCores || len(txs) == 0 {
 		return
@@ -153,12 +157,21 @@ func boostLong(sc *sched.Sched, txs []*chain.Message, cores int) {
 		total += float64(m.Gas)
 	}
 	long := 2 * total / float64(len(txs))
+	var picked []int
 	for i, m := range txs {
 		if float64(m.Gas) >= long {
-			sc.Boost(i)
+			picked = append(picked, i)
 		}
+	}
+	if len(picked) > cores-1 {
+		// The longest; the lower index among equals.
+		sort.SliceStable(picked, func(a, b int) bool { return txs[picked[a]].Gas > txs[picked[b]].Gas })
+		picked = picked[:cores-1]
+	}
+	for _, i := range picked {
+		sc.Boost(i)
 	}
 }
 
 // boostMinCores is the fewest cores on which boostLong applies.
-const boostMinCores = 4
+var boostMinCores = 4 // a variable for tests

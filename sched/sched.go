@@ -4,8 +4,10 @@
 // for the next task. It starts no goroutines, reads no clock and draws no
 // random numbers, so real workers and simulated cores drive the same logic.
 //
-// Policy: the lowest-indexed ready transaction runs first, which guarantees
-// progress (the lowest unfinished transaction never waits on anyone);
+// Policy: the lowest-indexed ready transaction runs first, after the first
+// runs of a few boosted ones (Boost: long transactions, known from the
+// block's structure), which guarantees progress (the lowest unfinished
+// transaction never waits on anyone);
 // transactions whose reads hit a pending write are parked on that writer and
 // resumed (not restarted) when it finishes; invalidated transactions run
 // again from their start. Results become final as an ordered prefix.
