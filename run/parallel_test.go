@@ -218,7 +218,8 @@ func TestParallelEqualsSerial(t *testing.T) {
 		}
 		for _, w := range []int{1, 2, 4, 8} {
 			opt := Options{Workers: w, MinTxs: 0, MaxRuns: 1000, MaxBatch: rapid.IntRange(0, 16).Draw(t, "maxBatch"),
-				Adaptive: rapid.Bool().Draw(t, "adaptive"), AdaptiveMin: rapid.IntRange(1, 8).Draw(t, "adaptiveMin"), History: hist}
+				Adaptive: rapid.Bool().Draw(t, "adaptive"), AdaptiveMin: rapid.IntRange(1, 8).Draw(t, "adaptiveMin"), History: hist,
+				Blooms: rapid.Bool().Draw(t, "blooms")}
 			var st Stats
 			got, gotDiff, err := Parallel(rules, g.env, g.txs, g.pre, opt, &st)
 			if err != nil {
@@ -228,6 +229,12 @@ func TestParallelEqualsSerial(t *testing.T) {
 				t.Fatalf("workers %d: fell back: %s", w, st.Fallback)
 			}
 			compare(t, want, got, wantDiff, gotDiff, g.pre)
+			for i, r := range got {
+				// A bloom a worker computed is the bloom of the final logs.
+				if r.LogsBloom != nil && *r.LogsBloom != chain.LogsBloom(want[i].Logs) {
+					t.Fatalf("workers %d: transaction %d: logs bloom differs", w, i)
+				}
+			}
 			if st.SerialFrom >= 0 {
 				adaptive++
 			}
