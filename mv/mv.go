@@ -607,10 +607,7 @@ func (s *Store) valueAt(ash *shard, e *element, tx int) (Value, int, error) {
 			return Value{}, v.tx, nil
 		}
 		if !v.w.Credit {
-			if e == s.sinkBal {
-				return s.sinkValue(v.w.Val, v.tx, tx, credits, &sum)
-			}
-			return addCredits(v.w.Val, credits, &sum), -1, nil
+			return s.withCredits(e, v.w.Val, v.tx, tx, credits, &sum)
 		}
 		c := v.w.Val.Balance()
 		sum.Add(&sum, &c)
@@ -618,19 +615,22 @@ func (s *Store) valueAt(ash *shard, e *element, tx int) (Value, int, error) {
 	}
 	if lo > 0 {
 		sum.Add(&sum, &f.sum)
-		credits = credits || f.credits
-		if e == s.sinkBal {
-			return s.sinkValue(f.val, f.from, tx, credits, &sum)
-		}
-		return addCredits(f.val, credits, &sum), -1, nil
+		return s.withCredits(e, f.val, f.from, tx, credits || f.credits, &sum)
 	}
 	if err := s.loadBase(e); err != nil {
 		return Value{}, -1, err
 	}
+	return s.withCredits(e, e.base, -1, tx, credits, &sum)
+}
+
+// withCredits is valueAt's end: v, written by transaction from (-1: the
+// base), plus the credits above it (sum, when credits), plus, for the fee
+// sink, the fees between from and tx (sinkValue).
+func (s *Store) withCredits(e *element, v Value, from, tx int, credits bool, sum *uint256.Int) (Value, int, error) {
 	if e == s.sinkBal {
-		return s.sinkValue(e.base, -1, tx, credits, &sum)
+		return s.sinkValue(v, from, tx, credits, sum)
 	}
-	return addCredits(e.base, credits, &sum), -1, nil
+	return addCredits(v, credits, sum), -1, nil
 }
 
 // folded is a Balance element's versions [0, n) folded into the value

@@ -39,23 +39,8 @@ func TestFundsCheckCommutes(t *testing.T) {
 		spend.GasPrice.SetUint64(10)
 		spend.Value.SetUint64(1e6)
 		txs := []*chain.Message{pay, spend}
-		want, wantDiff, err := Serial(rules, testEnv(), txs, pre)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if want[1].Err != nil {
-			t.Fatalf("%s: serial transaction 1 is invalid: %v", tc.name, want[1].Err)
-		}
-		got, gotDiff, rep, err := Simulate(rules, testEnv(), txs, pre, SimOptions{Cores: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got[1].Err != nil || got[1].GasUsed != want[1].GasUsed {
-			t.Fatalf("%s: transaction 1: %v, gas %d; serial gas %d", tc.name, got[1].Err, got[1].GasUsed, want[1].GasUsed)
-		}
-		if d := state.CompareDiffs(wantDiff, gotDiff); d != "" {
-			t.Fatalf("%s: state diff (serial / simulated): %s", tc.name, d)
-		}
+		want, wantDiff := serialValid(t, tc.name, rules, txs, pre)
+		rep := simulatedAsSerial(t, tc.name, rules, txs, pre, SimOptions{Cores: 2}, want, wantDiff)
 		if (rep.Reexecutions > 0) != tc.wantReexec {
 			t.Fatalf("%s: %d re-executions, want re-execution %v", tc.name, rep.Reexecutions, tc.wantReexec)
 		}
@@ -137,6 +122,37 @@ func compareResults(t *testing.T, what string, want, got []*chain.Result, wantDi
 	}
 }
 
+// serialValid runs txs serially (testEnv) and fails t unless every one
+// of them is valid.
+func serialValid(t *testing.T, what string, rules *fork.Rules, txs []*chain.Message, pre state.Source) ([]*chain.Result, state.Diff) {
+	t.Helper()
+	want, wantDiff, err := Serial(rules, testEnv(), txs, pre)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range want {
+		if r.Err != nil {
+			t.Fatalf("%s: serial transaction %d is invalid: %v", what, i, r.Err)
+		}
+	}
+	return want, wantDiff
+}
+
+// simulatedAsSerial simulates txs (testEnv) with opt, fails t unless the
+// results and the state diff equal the serial ones, and returns the report.
+func simulatedAsSerial(t *testing.T, what string, rules *fork.Rules, txs []*chain.Message, pre state.Source, opt SimOptions, want []*chain.Result, wantDiff state.Diff) *SimReport {
+	t.Helper()
+	got, gotDiff, rep, err := Simulate(rules, testEnv(), txs, pre, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareResults(t, what+" simulated", want, got, wantDiff, gotDiff)
+	if t.Failed() {
+		t.FailNow()
+	}
+	return rep
+}
+
 // TestPaymentCommutesWithNonce: issue 5, item 1: an account's nonce is
 // an element of its own in effect (state.NonceSource). Transaction 0 is
 // B's only transaction (no prediction of its writes); transaction 1 pays
@@ -165,27 +181,8 @@ func TestPaymentCommutesWithNonce(t *testing.T) {
 		pay.GasPrice.SetUint64(10)
 		pay.Value.SetUint64(1e15)
 		txs := []*chain.Message{spend, pay}
-		want, wantDiff, err := Serial(rules, testEnv(), txs, pre)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, r := range want {
-			if r.Err != nil {
-				t.Fatalf("%s: serial transaction %d is invalid: %v", tc.name, i, r.Err)
-			}
-		}
-		got, gotDiff, rep, err := Simulate(rules, testEnv(), txs, pre, SimOptions{Cores: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range want {
-			if got[i].Err != nil || got[i].GasUsed != want[i].GasUsed {
-				t.Fatalf("%s: transaction %d: %v, gas %d; serial gas %d", tc.name, i, got[i].Err, got[i].GasUsed, want[i].GasUsed)
-			}
-		}
-		if d := state.CompareDiffs(wantDiff, gotDiff); d != "" {
-			t.Fatalf("%s: state diff (serial / simulated): %s", tc.name, d)
-		}
+		want, wantDiff := serialValid(t, tc.name, rules, txs, pre)
+		rep := simulatedAsSerial(t, tc.name, rules, txs, pre, SimOptions{Cores: 2}, want, wantDiff)
 		if (rep.Reexecutions > 0) != tc.wantReexec {
 			t.Fatalf("%s: %d re-executions, want re-execution %v", tc.name, rep.Reexecutions, tc.wantReexec)
 		}
@@ -224,22 +221,8 @@ func TestDepositsDoNotWaitForWallet(t *testing.T) {
 		m.Value.SetUint64(1e15)
 		txs = append(txs, m)
 	}
-	want, wantDiff, err := Serial(rules, testEnv(), txs, pre)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, gotDiff, rep, err := Simulate(rules, testEnv(), txs, pre, SimOptions{Cores: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range want {
-		if want[i].Err != nil || got[i].Err != nil || got[i].GasUsed != want[i].GasUsed {
-			t.Fatalf("transaction %d: serial %v, simulated %v", i, want[i].Err, got[i].Err)
-		}
-	}
-	if d := state.CompareDiffs(wantDiff, gotDiff); d != "" {
-		t.Fatalf("state diff (serial / simulated): %s", d)
-	}
+	want, wantDiff := serialValid(t, "deposits", rules, txs, pre)
+	rep := simulatedAsSerial(t, "deposits", rules, txs, pre, SimOptions{Cores: 8}, want, wantDiff)
 	if rep.Parks != 0 || rep.Reexecutions != 0 {
 		t.Fatalf("%d parks, %d re-executions; want none (hot: %+v)", rep.Parks, rep.Reexecutions, rep.Hot)
 	}

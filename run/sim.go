@@ -173,15 +173,23 @@ type simRun struct {
 type simRead struct {
 	key mv.Key
 	off float64 // work done before the read
-	// atLeast: a predicate read (balance >= X): it depends on the last
-	// full write of the balance, not on the credits and debits above it
-	// (which left it true).
-	atLeast bool
-	// nonceClass: an account read that kept the nonce as a class: it
-	// depends on the write that last changed the class, not on the
-	// nonce rises above it.
-	nonceClass bool
+	dep simDep
 }
+
+// simDep is what a read depends on, for the critical path.
+type simDep uint8
+
+const (
+	// depValue: the writes that make the value (mv.Store.Sources).
+	depValue simDep = iota
+	// depAtLeast: a predicate read (balance >= X): the last full write of
+	// the balance, not the credits and debits above it (which left it
+	// true).
+	depAtLeast
+	// depNonceClass: an account read that kept the nonce as a class: the
+	// write that last changed the class, not the nonce rises above it.
+	depNonceClass
+)
 
 // simView is a run's window on the multi-version state (single goroutine).
 type simView struct {
@@ -223,7 +231,11 @@ func (v *simView) accountLazy(addr common.Address, nonceClass bool) (state.Accou
 		return a, ok, known, state.ErrNotReady
 	}
 	ka, kb := mv.AccountKeys(addr)
-	v.run.reads = append(v.run.reads, simRead{key: ka, off: v.run.meter.work, nonceClass: nonceClass})
+	dep := depValue
+	if nonceClass {
+		dep = depNonceClass
+	}
+	v.run.reads = append(v.run.reads, simRead{key: ka, off: v.run.meter.work, dep: dep})
 	if known {
 		v.read(kb)
 	}
@@ -263,7 +275,7 @@ func (v *simView) BalanceAtLeast(addr common.Address, x *uint256.Int) (bool, err
 	}
 	if ok {
 		_, kb := mv.AccountKeys(addr)
-		v.run.reads = append(v.run.reads, simRead{key: kb, off: v.run.meter.work, atLeast: true})
+		v.run.reads = append(v.run.reads, simRead{key: kb, off: v.run.meter.work, dep: depAtLeast})
 	}
 	return ok, err
 }
@@ -547,18 +559,18 @@ func criticalPaths(store *mv.Store, final []*simRun, k int, m *CostModel, rep *S
 		rep.TotalWork += w
 		f, ftx := w, 0.0
 		for _, rd := range r.reads {
-			srcs := store.Sources(i, rd.key)
-			if rd.atLeast && !store.IsFeeSink(rd.key) {
-				srcs = srcs[:0]
+			var srcs []int
+			switch {
+			case rd.dep == depAtLeast && !store.IsFeeSink(rd.key):
 				if w := store.WriterBelow(i, rd.key); w >= 0 {
-					srcs = append(srcs, w)
+					srcs = []int{w}
 				}
-			}
-			if rd.nonceClass {
-				srcs = srcs[:0]
+			case rd.dep == depNonceClass:
 				if w := store.ClassWriterBelow(i, rd.key); w >= 0 {
-					srcs = append(srcs, w)
+					srcs = []int{w}
 				}
+			default:
+				srcs = store.Sources(i, rd.key)
 			}
 			for _, src := range srcs {
 				if src >= i {

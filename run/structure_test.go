@@ -93,20 +93,13 @@ func TestBoostBounded(t *testing.T) {
 		}
 		txs = append(txs, m)
 	}
-	want, wantDiff, err := Serial(rules, testEnv(), txs, pre)
-	if err != nil {
-		t.Fatal(err)
-	}
+	want, wantDiff := serialValid(t, "boost", rules, txs, pre)
 	defer func(v int) { boostMinCores = v }(boostMinCores)
 	for _, cores := range []int{4, 8, 16} {
 		var speedup [2]float64
 		for i, minCores := range []int{1 << 30, 4} { // without, with the boost
 			boostMinCores = minCores
-			got, gotDiff, rep, err := Simulate(rules, testEnv(), txs, pre, SimOptions{Cores: cores, Adaptive: true, MinTxs: 16})
-			if err != nil {
-				t.Fatal(err)
-			}
-			compareResults(t, "simulated", want, got, wantDiff, gotDiff)
+			rep := simulatedAsSerial(t, "boost", rules, txs, pre, SimOptions{Cores: cores, Adaptive: true, MinTxs: 16}, want, wantDiff)
 			if rep.SerialFrom >= 0 {
 				t.Fatalf("%d cores, boost %v: fell back to serial from %d (%d re-executions)", cores, i == 1, rep.SerialFrom, rep.Reexecutions)
 			}
