@@ -224,13 +224,14 @@ func capture(exec chain.TxExecutor, res *[]*chain.Result, diff *state.Diff) chai
 	}
 }
 
-// checked runs pb with exec through replay.RunPevmWith (gasUsed,
+// checked runs pb with opt (its executor and workers) through replay.RunPevmOpts (gasUsed,
 // logsBloom, receiptsRoot against the header) and compares every
 // transaction's result and the state diff (byte for byte) with the serial ones.
-func checked(pb *replay.PevmBlock, exec chain.TxExecutor, want []*chain.Result, wantDiff state.Diff) error {
+func checked(pb *replay.PevmBlock, opt chain.BlockOptions, want []*chain.Result, wantDiff state.Diff) error {
 	var res []*chain.Result
 	var diff state.Diff
-	if pr := replay.RunPevmWith(pb, capture(exec, &res, &diff)); !pr.Pass {
+	opt.Executor = capture(opt.Executor, &res, &diff)
+	if pr := replay.RunPevmOpts(pb, opt); !pr.Pass {
 		return errors.New(pr.Summary())
 	}
 	if err := demo.Compare(want, res, wantDiff, diff); err != nil {
@@ -239,8 +240,9 @@ func checked(pb *replay.PevmBlock, exec chain.TxExecutor, want []*chain.Result, 
 	return nil
 }
 
-func blockOpts(exec chain.TxExecutor) chain.BlockOptions {
-	return chain.BlockOptions{SkipSystem: true, Executor: exec}
+func blockOpts(opt chain.BlockOptions) chain.BlockOptions {
+	opt.SkipSystem = true
+	return opt
 }
 
 // RunParallelBlocks measures every pevm block under dir: serial against
@@ -248,7 +250,7 @@ func blockOpts(exec chain.TxExecutor) chain.BlockOptions {
 // deterministic run each, one learned history per core count carried from
 // block to block in block-number order, as `velarium replay --sim-cores`
 // does). Every parallel and simulated execution must pass the header
-// checks (replay.RunPevmWith) and equal the serial one (receipts and
+// checks (replay.RunPevmOpts) and equal the serial one (receipts and
 // post-state root) before anything is reported. l may be nil.
 func RunParallelBlocks(dir string, l *replay.Loader, o *ParallelOptions) (*ParBlockSuiteResult, error) {
 	logw := o.log()
@@ -345,7 +347,7 @@ func parallelBlock(pb *replay.PevmBlock, r *ParBlockResult, popt run.Options, co
 	// Real workers.
 	x := &RealParallel{Workers: popt.Workers}
 	var st run.Stats
-	if err := checked(pb, run.Executor(popt, &st), want, wantDiff); err != nil {
+	if err := checked(pb, run.BlockOptions(popt, &st), want, wantDiff); err != nil {
 		return fmt.Errorf("%d workers: %w", popt.Workers, err)
 	}
 	x.Runs, x.Reexecutions, x.Parks, x.Fallback = st.Runs, st.Reexecutions, st.Parks, st.Fallback
@@ -354,7 +356,7 @@ func parallelBlock(pb *replay.PevmBlock, r *ParBlockResult, popt run.Options, co
 	// Timing: engine 0 = parallel, engine 1 = serial, so that the pair's
 	// ratio is serial time / parallel time (the speedup).
 	var discard run.Stats
-	par, ser := blockOpts(run.Executor(popt, &discard)), blockOpts(nil)
+	par, ser := blockOpts(run.BlockOptions(popt, &discard)), blockOpts(chain.BlockOptions{})
 	fns := []func() error{
 		func() error { _, err := chain.ExecuteBlock(chain.Mainnet, pb.Block, pb.Pre, par); return err },
 		func() error { _, err := chain.ExecuteBlock(chain.Mainnet, pb.Block, pb.Pre, ser); return err },
@@ -372,7 +374,7 @@ func parallelBlock(pb *replay.PevmBlock, r *ParBlockResult, popt run.Options, co
 	for i, c := range cores {
 		var rep *run.SimReport
 		exec := run.SimExecutor(run.SimOptions{Cores: c, MinTxs: blockSimMinTxs, MinBound: run.DefaultMinBound, History: hist[i], Adaptive: true}, &rep)
-		if err := checked(pb, exec, want, wantDiff); err != nil {
+		if err := checked(pb, chain.BlockOptions{Executor: exec}, want, wantDiff); err != nil {
 			return fmt.Errorf("simulated %d cores: %w", c, err)
 		}
 		if rep == nil {

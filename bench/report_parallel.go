@@ -18,15 +18,15 @@ func (r *Report) parallelMarkdown(w io.Writer) {
 		workers = par.Demo.Workers
 	}
 	p("## Parallel execution\n\n")
-	p("Velarium serial against Velarium on **%d real worker goroutines** (`run.Executor(run.DefaultOptions(%d))`: "+
+	p("Velarium serial against Velarium on **%d real worker goroutines** (`run.BlockOptions(run.DefaultOptions(%d))`: "+
 		"speculative execution over the multi-version state with the deterministic scheduler; blocks with fewer than %d "+
 		"transactions run serially; no learned history, so repeated timed runs of one block do not learn from "+
-		"themselves), timed in interleaved rounds like the serial suite: times are medians, **speedup** = median over "+
+		"themselves; the receipts root, after the transactions, is hashed on the workers' goroutines too), timed in interleaved rounds like the serial suite: times are medians, **speedup** = median over "+
 		"rounds of serial time / parallel time in the same round, [min–max] the extreme rounds. And on **simulated "+
 		"cores** (`run.Simulate`: the real scheduler and EVM, time from the calibrated cost model instead of the "+
 		"clock; deterministic, one run per core count): speedup = model serial time / makespan, **eff** = efficiency "+
 		"= speedup / min(cores, total work / critical path). Before anything is timed, every real-parallel and "+
-		"simulated execution passes the header checks (`replay.RunPevmWith`: gasUsed, logsBloom, receiptsRoot) and "+
+		"simulated execution passes the header checks (`replay.RunPevmOpts`: gasUsed, logsBloom, receiptsRoot) and "+
 		"equals serial execution transaction by transaction (status, gas, logs, output) and in its post-state root.\n\n", workers, workers, run.DefaultMinTxs)
 	p("**Machine load.** This machine has %d logical CPUs shared with other work (load average %s at the start of "+
 		"the run, %s at the end). With %d workers on it the real parallel times are noisy and bounded by %d×; they "+

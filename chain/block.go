@@ -7,7 +7,6 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/params"
-	"github.com/ethereum/go-ethereum/trie"
 	"github.com/holiman/uint256"
 	"github.com/velarium/velarium/evm"
 	"github.com/velarium/velarium/fork"
@@ -165,6 +164,10 @@ type BlockOptions struct {
 	// loop (a parallel executor). It must return exactly what serial
 	// execution gives: one result per transaction and their merged diff.
 	Executor TxExecutor
+	// Workers is how many goroutines the block's own work after the
+	// transactions may use (the receipts root, ReceiptsRootN); <= 1: the
+	// calling one. Set it to a parallel executor's workers.
+	Workers int
 }
 
 // TxExecutor executes a block's transactions over src (which already holds
@@ -325,7 +328,7 @@ func ExecuteBlock(c *ChainConfig, b *Block, src state.Source, opt BlockOptions) 
 			}
 		}
 	}
-	res.ReceiptsRoot = ReceiptsRoot(res.Receipts)
+	res.ReceiptsRoot = ReceiptsRootN(res.Receipts, opt.Workers)
 	res.Diff = ov.Diff()
 	if m, ok := src.(*state.Mem); ok && opt.FullState {
 		post := m.Copy()
@@ -349,19 +352,9 @@ func LogsBloom(logs []Log) types.Bloom {
 }
 
 // ReceiptsRoot is the Merkle-Patricia root of the (typed, EIP-2718)
-// receipts, as in the header's receiptsRoot from Byzantium on.
-func ReceiptsRoot(rs []*Receipt) common.Hash {
-	list := make(types.Receipts, len(rs))
-	for i, r := range rs {
-		gr := &types.Receipt{Type: r.Type, Status: r.Status, CumulativeGasUsed: r.CumulativeGasUsed, Bloom: r.Bloom}
-		gr.Logs = make([]*types.Log, len(r.Logs))
-		for j, l := range r.Logs {
-			gr.Logs[j] = &types.Log{Address: l.Address, Topics: l.Topics, Data: l.Data}
-		}
-		list[i] = gr
-	}
-	return types.DeriveSha(list, trie.NewStackTrie(nil))
-}
+// receipts, as in the header's receiptsRoot from Byzantium on (see
+// ReceiptsRootN).
+func ReceiptsRoot(rs []*Receipt) common.Hash { return ReceiptsRootN(rs, 1) }
 
 // credit adds amt to addr in the overlay, outside any transaction.
 func credit(ov *state.Overlay, addr common.Address, amt *uint256.Int, eip158 bool) error {

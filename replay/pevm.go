@@ -738,10 +738,17 @@ func RunPevm(pb *PevmBlock) *PevmResult { return RunPevmWith(pb, nil) }
 // RunPevmWith is RunPevm with the transactions executed by exec (a
 // parallel or simulated executor; nil: serial).
 func RunPevmWith(pb *PevmBlock, exec chain.TxExecutor) *PevmResult {
+	return RunPevmOpts(pb, chain.BlockOptions{Executor: exec})
+}
+
+// RunPevmOpts is RunPevm with the executor and workers of opt (its
+// SkipSystem is set: pevm's replay).
+func RunPevmOpts(pb *PevmBlock, opt chain.BlockOptions) *PevmResult {
+	opt.SkipSystem = true
 	r := &PevmResult{Dir: pb.Dir, Number: pb.Number, Fork: pb.Rules.Name, Txs: len(pb.Block.Txs),
 		GasUsed: pb.GasUsed, LoadSeconds: pb.LoadTime.Seconds()}
 	start := time.Now()
-	res, err := executeBlock(chain.Mainnet, pb.Block, pb.Pre, chain.BlockOptions{SkipSystem: true, Executor: exec})
+	res, err := executeBlock(chain.Mainnet, pb.Block, pb.Pre, opt)
 	elapsed := time.Since(start)
 	r.ExecSeconds = elapsed.Seconds()
 	if err != nil {

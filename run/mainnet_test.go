@@ -86,7 +86,9 @@ func TestMainnetParallelEqualsSerial(t *testing.T) {
 			var st run.Stats
 			var txs state.Diff
 			opt := run.DefaultOptions(w)
-			got, err := chain.ExecuteBlock(chain.Mainnet, pb.Block, pb.Pre, chain.BlockOptions{SkipSystem: true, Executor: capture(run.Executor(opt, &st), &txs)})
+			bo := run.BlockOptions(opt, &st) // the receipts root on w goroutines too
+			bo.SkipSystem, bo.Executor = true, capture(bo.Executor, &txs)
+			got, err := chain.ExecuteBlock(chain.Mainnet, pb.Block, pb.Pre, bo)
 			if err != nil {
 				t.Fatalf("block %d, %d workers: %v", pb.Number, w, err)
 			}

@@ -214,6 +214,13 @@ func Executor(opt Options, stats *Stats) chain.TxExecutor {
 	}
 }
 
+// BlockOptions returns the options of chain.ExecuteBlock for a block run
+// by Executor(opt, stats): the block's own work after the transactions
+// (the receipts root) uses opt.Workers goroutines too.
+func BlockOptions(opt Options, stats *Stats) chain.BlockOptions {
+	return chain.BlockOptions{Executor: Executor(opt, stats), Workers: opt.Workers}
+}
+
 // Parallel executes txs over src on opt.Workers goroutines and returns
 // what Serial returns: the same results (status, gas, logs, output,
 // errors) and the same block diff. Only the results' own Diff fields are

@@ -164,7 +164,7 @@ func runReplay(args []string) int {
 			results = append(results, &replayResult{PevmResult: &replay.PevmResult{Dir: dir, LoadFailed: true, Error: err.Error()}})
 			continue
 		}
-		r := replay.RunPevmWith(pb, executor)
+		r := replay.RunPevmOpts(pb, chain.BlockOptions{Executor: executor, Workers: o.workers})
 		rr := &replayResult{PevmResult: r, Workers: o.workers}
 		results = append(results, rr)
 		for i, p := range simCores {

@@ -1,0 +1,128 @@
+package chain
+
+import (
+	"math/rand"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/trie"
+)
+
+// gethReceiptsRoot is the oracle: go-ethereum's DeriveSha over its own
+// receipt encoding and its stack trie.
+func gethReceiptsRoot(rs []*Receipt) common.Hash {
+	list := make(types.Receipts, len(rs))
+	for i, r := range rs {
+		gr := &types.Receipt{Type: r.Type, Status: r.Status, CumulativeGasUsed: r.CumulativeGasUsed, Bloom: r.Bloom}
+		gr.Logs = make([]*types.Log, len(r.Logs))
+		for j, l := range r.Logs {
+			gr.Logs[j] = &types.Log{Address: l.Address, Topics: l.Topics, Data: l.Data}
+		}
+		list[i] = gr
+	}
+	return types.DeriveSha(list, trie.NewStackTrie(nil))
+}
+
+// randomReceipts draws n receipts whose encodings cross the RLP length
+// boundaries (single bytes below 0x80, 55/56-byte strings and lists).
+func randomReceipts(rng *rand.Rand, n int) []*Receipt {
+	dataLens := []int{0, 1, 2, 31, 55, 56, 57, 255, 256, 300, 70000}
+	rs := make([]*Receipt, n)
+	var cum uint64
+	for i := range rs {
+		r := &Receipt{Type: uint8(rng.Intn(5)), Status: uint64(rng.Intn(2))}
+		switch rng.Intn(4) {
+		case 0:
+			cum += uint64(rng.Intn(0x80))
+		case 1:
+			cum += uint64(rng.Intn(1 << 16))
+		default:
+			cum += uint64(rng.Int63n(1 << 40))
+		}
+		r.CumulativeGasUsed = cum
+		for range rng.Intn(4) {
+			l := Log{Data: make([]byte, dataLens[rng.Intn(len(dataLens)-1)])}
+			if rng.Intn(50) == 0 {
+				l.Data = make([]byte, dataLens[len(dataLens)-1])
+			}
+			rng.Read(l.Data)
+			rng.Read(l.Address[:])
+			for range rng.Intn(5) {
+				var h common.Hash
+				rng.Read(h[:])
+				l.Topics = append(l.Topics, h)
+			}
+			r.Logs = append(r.Logs, l)
+			rng.Read(r.Bloom[rng.Intn(256):][:1])
+		}
+		rs[i] = r
+	}
+	return rs
+}
+
+// TestReceiptsRootMatchesGeth: the receipts root (our encoding and trie,
+// on 1 to 8 goroutines) equals go-ethereum's DeriveSha for block sizes
+// around every boundary of the index keys (rlp(0) = 0x80 sorts after
+// 1..127; 128 and 256 lengthen the key) and of the task cut.
+func TestReceiptsRootMatchesGeth(t *testing.T) {
+	sizes := []int{0, 1, 2, 3, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 127, 128, 129, 130, 143, 144, 200, 255, 256, 257, 300, 1000, 4097}
+	for _, n := range sizes {
+		seed := int64(n)*7919 + 1
+		rs := randomReceipts(rand.New(rand.NewSource(seed)), n)
+		want := gethReceiptsRoot(rs)
+		for _, w := range []int{1, 2, 3, 8} {
+			if got := ReceiptsRootN(rs, w); got != want {
+				t.Fatalf("%d receipts (seed %d), %d workers: root %x, go-ethereum %x", n, seed, w, got, want)
+			}
+		}
+	}
+}
+
+// TestTrieShortNodes: nodes whose encoding is under 32 bytes are embedded
+// in their parent instead of hashed (Yellow Paper, appendix D). Receipts
+// never make such nodes (a bloom alone is 256 bytes), so the trie is
+// checked against go-ethereum's stack trie with short values too.
+func TestTrieShortNodes(t *testing.T) {
+	for _, n := range []int{1, 2, 5, 16, 17, 40, 128, 129, 300, 1000} {
+		seed := int64(n)
+		rng := rand.New(rand.NewSource(seed))
+		vals := make([][]byte, n)
+		for i := range vals {
+			vals[i] = make([]byte, 1+rng.Intn(40))
+			rng.Read(vals[i])
+		}
+		order := indexKeyOrder(n)
+		keys := make([][]byte, n)
+		st := trie.NewStackTrie(nil)
+		for _, i := range order {
+			keys[i] = appendRLPUint(nil, uint64(i))
+			if err := st.Update(keys[i], vals[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := st.Hash()
+		for _, w := range []int{1, 2, 4} {
+			m := &mpt{keys: keys, order: order, value: func(buf []byte, i int) []byte { return append(buf, vals[i]...) }}
+			if got := m.root(w); got != want {
+				t.Fatalf("%d short values (seed %d), %d workers: root %x, go-ethereum %x", n, seed, w, got, want)
+			}
+		}
+	}
+}
+
+func BenchmarkReceiptsRoot(b *testing.B) {
+	rs := randomReceipts(rand.New(rand.NewSource(1)), 300)
+	b.Run("geth", func(b *testing.B) {
+		for b.Loop() {
+			gethReceiptsRoot(rs)
+		}
+	})
+	for _, w := range []int{1, 2} {
+		b.Run(map[int]string{1: "ours/1", 2: "ours/2"}[w], func(b *testing.B) {
+			for b.Loop() {
+				ReceiptsRootN(rs, w)
+			}
+		})
+	}
+}
