@@ -316,6 +316,21 @@ func written(e *element, k int) bool { return e != nil && e.below(k) >= 0 }
 
 // MergeDiff assembles DiffAt(k) from all of its parts (run alone).
 func (s *Store) MergeDiff(k int, parts []*DiffPart) (state.Diff, error) {
+	d, err := s.MergeAccounts(parts)
+	if err != nil {
+		return nil, err
+	}
+	return s.AttachSlots(k, d, s.MergeSlots(parts))
+}
+
+// The merge in three steps, so that two goroutines can share it:
+// MergeAccounts and MergeSlots may run at once (both only read the parts),
+// then AttachSlots joins their outputs. Nothing else may use the store
+// meanwhile.
+
+// MergeAccounts returns the accounts of the parts whose own fields
+// changed, without their storage.
+func (s *Store) MergeAccounts(parts []*DiffPart) (state.Diff, error) {
 	n := 0
 	for _, p := range parts {
 		if p.err != nil {
@@ -331,57 +346,80 @@ func (s *Store) MergeDiff(k int, parts []*DiffPart) (state.Diff, error) {
 			d[p.accts[i].addr] = &ads[len(ads)-1]
 		}
 	}
-	// Slots of accounts whose own elements were not written, and the size
-	// of each storage map. Runs of one account's slots (one hot contract:
-	// the common case) cost one look-up.
-	nslots := make(map[common.Address]int)
-	var gone []common.Address // absent before and after: no entry
+	return d, nil
+}
+
+// SlotMaps are the parts' slots as one storage map per account.
+type SlotMaps struct {
+	addrs []common.Address
+	maps  []map[common.Hash]common.Hash
+}
+
+// MergeSlots gathers the parts' slots into one map per account. The slots
+// of one account are spread over the parts (slots are sharded by slot)
+// but come in runs within each (one hot contract: the common case), and a
+// run costs one look-up.
+func (s *Store) MergeSlots(parts []*DiffPart) *SlotMaps {
+	sm := &SlotMaps{}
+	idx := make(map[common.Address]int)
+	var counts []int
 	var last common.Address
-	run := 0
+	at := -1
 	for _, p := range parts {
 		for _, sv := range p.slots {
-			if run > 0 && sv.addr == last {
-				run++
+			if at < 0 || sv.addr != last {
+				i, ok := idx[sv.addr]
+				if !ok {
+					i = len(sm.addrs)
+					idx[sv.addr] = i
+					sm.addrs = append(sm.addrs, sv.addr)
+					counts = append(counts, 0)
+				}
+				last, at = sv.addr, i
+			}
+			counts[at]++
+		}
+	}
+	sm.maps = make([]map[common.Hash]common.Hash, len(sm.addrs))
+	for i, n := range counts {
+		sm.maps[i] = make(map[common.Hash]common.Hash, n)
+	}
+	at = -1
+	for _, p := range parts {
+		for _, sv := range p.slots {
+			if at < 0 || sv.addr != last {
+				last, at = sv.addr, idx[sv.addr]
+			}
+			sm.maps[at][sv.slot] = sv.word
+		}
+	}
+	return sm
+}
+
+// AttachSlots gives the accounts of d (MergeAccounts) their storage maps
+// (MergeSlots) and returns d: an account with slots but no change of its
+// own fields gets an entry, and the slots of an account that is gone
+// after the batch are dropped (with the account too, when it was gone
+// before it).
+func (s *Store) AttachSlots(k int, d state.Diff, sm *SlotMaps) (state.Diff, error) {
+	for i, addr := range sm.addrs {
+		ad := d[addr]
+		if ad == nil {
+			// The account's own fields did not change (or it is gone and
+			// was gone before: its slots are then dropped).
+			ad = &state.AccountDiff{}
+			changed, err := s.finalAccountDiff(s.shard(addr), addr, k, ad)
+			if err != nil {
+				return nil, err
+			}
+			if ad.Deleted && !changed {
 				continue
 			}
-			if run > 0 {
-				nslots[last] += run
-			}
-			last, run = sv.addr, 1
-			if d[sv.addr] == nil {
-				// The account's own fields did not change (or it is gone
-				// and was gone before: its slots are then dropped below).
-				ad := &state.AccountDiff{}
-				changed, err := s.finalAccountDiff(s.shard(sv.addr), sv.addr, k, ad)
-				if err != nil {
-					return nil, err
-				}
-				d[sv.addr] = ad
-				if ad.Deleted && !changed {
-					gone = append(gone, sv.addr)
-				}
-			}
+			d[addr] = ad
 		}
-	}
-	if run > 0 {
-		nslots[last] += run
-	}
-	var ad *state.AccountDiff
-	for _, p := range parts {
-		for _, sv := range p.slots {
-			if ad == nil || sv.addr != last {
-				last, ad = sv.addr, d[sv.addr]
-				if ad.Storage == nil && !ad.Deleted {
-					ad.Storage = make(map[common.Hash]common.Hash, nslots[sv.addr])
-				}
-			}
-			if !ad.Deleted {
-				ad.Storage[sv.slot] = sv.word
-			}
+		if !ad.Deleted {
+			ad.Storage = sm.maps[i]
 		}
-	}
-	for _, a := range gone {
-		delete(d, a)
 	}
 	return d, nil
 }

@@ -490,11 +490,24 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		partsDone.Add(1)
 		return true
 	}
-	body = func(i int) { worker(); diffPart(i) }
+	// Then the parts are merged: worker 1 gathers the storage maps while
+	// worker 0 gathers the accounts (mv.MergeSlots, mv.MergeAccounts),
+	// and worker 0 joins them once every worker has stopped.
+	var slots *mv.SlotMaps
+	body = func(i int) {
+		worker()
+		if diffPart(i) && i == 1 {
+			spinUntil(&partsDone, int32(w))
+			slots = store.MergeSlots(parts)
+		}
+	}
 	begin.Store(1)
 	worker()
+	var d state.Diff
+	var mergeErr error
 	if diffPart(0) {
 		spinUntil(&partsDone, int32(w))
+		d, mergeErr = store.MergeAccounts(parts)
 	}
 	wg.Wait()
 	opt.History.Learn(store)
@@ -526,7 +539,16 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		}
 		return results, ov.Diff(), nil
 	}
-	d, err := store.MergeDiff(all, parts)
+	if mergeErr != nil {
+		return nil, nil, mergeErr
+	}
+	if d == nil {
+		return nil, nil, errors.New("run: the workers stopped before the block was final")
+	}
+	if slots == nil { // one worker
+		slots = store.MergeSlots(parts)
+	}
+	d, err := store.AttachSlots(all, d, slots)
 	if err != nil {
 		return nil, nil, err
 	}
