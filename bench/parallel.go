@@ -220,6 +220,10 @@ func capture(exec chain.TxExecutor, res *[]*chain.Result, diff *state.Diff) chai
 	return func(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src state.Source) ([]*chain.Result, state.Diff, error) {
 		r, d, err := exec(rules, env, txs, src)
 		*res, *diff = r, d
+		if errors.Is(err, chain.ErrDeclined) {
+			// ExecuteBlock runs the block serially: its results are serial's.
+			*res, *diff, _ = run.Serial(rules, env, txs, src)
+		}
 		return r, d, err
 	}
 }

@@ -1,6 +1,7 @@
 package run_test
 
 import (
+	"errors"
 	"github.com/velarium/velarium/internal/fixtures"
 
 	"testing"
@@ -127,11 +128,16 @@ func againstSerial(t *testing.T, name string, exec chain.TxExecutor) chain.TxExe
 	}
 }
 
-// capture wraps exec, keeping the diff of its transactions in *d.
+// capture wraps exec, keeping the diff of its transactions in *d (serial
+// execution's when exec declines the block: ExecuteBlock then runs it
+// serially).
 func capture(exec chain.TxExecutor, d *state.Diff) chain.TxExecutor {
 	return func(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src state.Source) ([]*chain.Result, state.Diff, error) {
 		res, diff, err := exec(rules, env, txs, src)
 		*d = diff
+		if errors.Is(err, chain.ErrDeclined) {
+			_, *d, _ = run.Serial(rules, env, txs, src)
+		}
 		return res, diff, err
 	}
 }

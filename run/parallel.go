@@ -210,7 +210,7 @@ func serialInto(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, ov
 func Executor(opt Options, stats *Stats) chain.TxExecutor {
 	opt.Blooms = true // for the receipts ExecuteBlock builds
 	return func(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src state.Source) ([]*chain.Result, state.Diff, error) {
-		return Parallel(rules, env, txs, src, opt, stats)
+		return parallel(rules, env, txs, src, opt, stats, true)
 	}
 }
 
@@ -227,6 +227,13 @@ func BlockOptions(opt Options, stats *Stats) chain.BlockOptions {
 // left out (nil) where transactions ran on the multi-version state: the
 // block diff holds their effects.
 func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src state.Source, opt Options, stats *Stats) ([]*chain.Result, state.Diff, error) {
+	return parallel(rules, env, txs, src, opt, stats, false)
+}
+
+// parallel is Parallel; with decline, a block it would run serially from
+// the start (small, one worker, or bound by its known structure) is left
+// to the caller: chain.ErrDeclined (stats say why).
+func parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src state.Source, opt Options, stats *Stats, decline bool) ([]*chain.Result, state.Diff, error) {
 	var st Stats
 	if stats == nil {
 		stats = &st
@@ -234,6 +241,9 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	*stats = Stats{Txs: len(txs), SerialFrom: -1}
 	if !opt.Force && (opt.Workers <= 1 || len(txs) < opt.MinTxs) {
 		stats.Serial, stats.Runs = true, len(txs)
+		if decline {
+			return nil, nil, chain.ErrDeclined
+		}
 		return Serial(rules, env, txs, src)
 	}
 	opt.MaxRuns = runsBound(opt.MaxRuns, opt.Workers)
@@ -266,6 +276,9 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	if why := bs.serialWhy(len(txs), opt.MinBound); why != "" && !opt.Force {
 		begin.Store(2)
 		stats.Serial, stats.Runs, stats.Fallback = true, len(txs), why
+		if decline {
+			return nil, nil, chain.ErrDeclined
+		}
 		return Serial(rules, env, txs, src)
 	}
 	n := len(txs)

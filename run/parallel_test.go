@@ -1,6 +1,8 @@
 package run
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -350,3 +352,60 @@ func TestSimulatorDeterministic(t *testing.T) {
 		}
 	})
 }
+
+// TestExecutorDeclines: the executor leaves the blocks it would run
+// serially from the start (fewer than MinTxs transactions, or bound by one
+// sender's nonce chain) to chain.ExecuteBlock's own loop
+// (chain.ErrDeclined), and runs the others; both give serial's block.
+func TestExecutorDeclines(t *testing.T) {
+	c := chain.SingleFork(fork.Cancun, 1)
+	pre := state.NewMem()
+	for i := range 64 {
+		pre.SetAccount(eoa(i), state.Account{Balance: *uint256.NewInt(1e18)})
+	}
+	transfer := func(from, nonce, to int) *chain.Message {
+		m := &chain.Message{From: eoa(from), To: ptrAddr(eoa(to)), Gas: 21000, Nonce: uint64(nonce)}
+		m.GasPrice.SetUint64(10)
+		m.Value.SetUint64(5)
+		return m
+	}
+	var small, oneSender, spread []*chain.Message
+	for i := range 4 {
+		small = append(small, transfer(i, 0, 40+i))
+	}
+	for i := range 24 {
+		oneSender = append(oneSender, transfer(0, i, 40+i%8))
+		spread = append(spread, transfer(i, 0, 40+i%8))
+	}
+	for _, tc := range []struct {
+		name    string
+		txs     []*chain.Message
+		decline bool
+	}{{"4 txs", small, true}, {"one sender", oneSender, true}, {"24 senders", spread, false}} {
+		b := &chain.Block{Header: chain.Header{Number: 1, GasLimit: 30_000_000, BaseFee: uint256.NewInt(7), Coinbase: common.HexToAddress("0xc0")}, Txs: tc.txs}
+		want, err := chain.ExecuteBlock(c, b, pre, chain.BlockOptions{})
+		if err != nil {
+			t.Fatalf("%s: serial: %v", tc.name, err)
+		}
+		var st Stats
+		declined := false
+		exec := Executor(DefaultOptions(2), &st)
+		opt := chain.BlockOptions{Workers: 2, Executor: func(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src state.Source) ([]*chain.Result, state.Diff, error) {
+			r, d, err := exec(rules, env, txs, src)
+			declined = errors.Is(err, chain.ErrDeclined)
+			return r, d, err
+		}}
+		got, err := chain.ExecuteBlock(c, b, pre, opt)
+		if err != nil {
+			t.Fatalf("%s: executor: %v", tc.name, err)
+		}
+		if declined != tc.decline || st.Serial != tc.decline {
+			t.Fatalf("%s: declined %v (stats: serial %v, %q), want %v", tc.name, declined, st.Serial, st.Fallback, tc.decline)
+		}
+		if got.ReceiptsRoot != want.ReceiptsRoot || got.GasUsed != want.GasUsed || !bytes.Equal(got.Diff.Encode(), want.Diff.Encode()) {
+			t.Fatalf("%s: block differs from serial", tc.name)
+		}
+	}
+}
+
+func ptrAddr(a common.Address) *common.Address { return &a }
