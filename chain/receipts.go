@@ -284,7 +284,10 @@ func appendRLPUint(buf []byte, x uint64) []byte {
 // appendReceipt appends a receipt's consensus encoding (EIP-2718: the type
 // byte, then the RLP list, for typed receipts; the list alone for legacy
 // ones): [status, cumulativeGasUsed, logsBloom, [[address, [topics], data]...]]
-// with the status (EIP-658) as the empty string or 0x01.
+// with the status (EIP-658) as the empty string (0: failed) or 0x01 (any
+// other value, as go-ethereum reads it). Every type above 0 is encoded so,
+// including types no fork defines yet (go-ethereum writes their type
+// byte alone); execution never makes them.
 func appendReceipt(buf []byte, r *Receipt) []byte {
 	if r.Type != 0 {
 		buf = append(buf, r.Type)
@@ -295,7 +298,7 @@ func appendReceipt(buf []byte, r *Receipt) []byte {
 	}
 	payload := 1 + rlpUintSize(r.CumulativeGasUsed) + rlpStringSize(len(r.Bloom)) + rlpListSize(logsLen)
 	buf = appendRLPListHeader(buf, payload)
-	if r.Status == 1 {
+	if r.Status != 0 {
 		buf = append(buf, 0x01)
 	} else {
 		buf = append(buf, 0x80)

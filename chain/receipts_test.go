@@ -1,11 +1,16 @@
 package chain
 
 import (
+	"bytes"
+	"encoding/binary"
 	"math/rand"
+	"slices"
+	"sort"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/ethereum/go-ethereum/trie"
 )
 
@@ -92,11 +97,9 @@ func TestTrieShortNodes(t *testing.T) {
 			vals[i] = make([]byte, 1+rng.Intn(40))
 			rng.Read(vals[i])
 		}
-		order := indexKeyOrder(n)
-		keys := make([][]byte, n)
+		keys, order := sortedIndexKeys(t, n)
 		st := trie.NewStackTrie(nil)
 		for _, i := range order {
-			keys[i] = appendRLPUint(nil, uint64(i))
 			if err := st.Update(keys[i], vals[i]); err != nil {
 				t.Fatal(err)
 			}
@@ -109,6 +112,72 @@ func TestTrieShortNodes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestReceiptEncodingMatchesGeth: a receipt's encoding equals
+// go-ethereum's (EIP-2718 typed envelope, EIP-658 status) at the RLP
+// length boundaries of the cumulative gas (a single byte below 0x80, one
+// more length byte at 256, 65536, ...) and for a status other than 0 or 1.
+func TestReceiptEncodingMatchesGeth(t *testing.T) {
+	gas := []uint64{0, 1, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 1<<24 - 1, 1 << 24, 1<<56 - 1, 1 << 56, 1<<64 - 1}
+	rng := rand.New(rand.NewSource(5))
+	for _, g := range gas {
+		for typ := range uint8(5) {
+			for _, status := range []uint64{0, 1, 2} {
+				r := randomReceipts(rng, 1)[0]
+				r.Type, r.Status, r.CumulativeGasUsed = typ, status, g
+				gr := &types.Receipt{Type: r.Type, Status: r.Status, CumulativeGasUsed: r.CumulativeGasUsed, Bloom: r.Bloom}
+				for _, l := range r.Logs {
+					gr.Logs = append(gr.Logs, &types.Log{Address: l.Address, Topics: l.Topics, Data: l.Data})
+				}
+				var want bytes.Buffer
+				types.Receipts{gr}.EncodeIndex(0, &want)
+				if got := appendReceipt(nil, r); !bytes.Equal(got, want.Bytes()) {
+					t.Fatalf("type %d, status %d, cumulative gas %d: encoding %x, go-ethereum %x", typ, status, g, got, want.Bytes())
+				}
+			}
+		}
+	}
+}
+
+// TestTrieLargeBlock: from index 65536 the keys take three bytes after
+// their length byte (0x83...): the order and the trie past that boundary,
+// checked against go-ethereum's stack trie (short values, so the check
+// stays fast).
+func TestTrieLargeBlock(t *testing.T) {
+	n := 65536 + 300
+	keys, order := sortedIndexKeys(t, n)
+	st := trie.NewStackTrie(nil)
+	val := func(buf []byte, i int) []byte { return binary.BigEndian.AppendUint32(buf, uint32(i)*2654435761) }
+	for _, i := range order {
+		if err := st.Update(keys[i], val(nil, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := st.Hash()
+	for _, w := range []int{1, 3} {
+		m := &mpt{keys: keys, order: order, value: val}
+		if got := m.root(w); got != want {
+			t.Fatalf("%d keys, %d workers: root %x, go-ethereum %x", n, w, got, want)
+		}
+	}
+}
+
+// sortedIndexKeys returns the keys rlp(i) of 0..n-1 and the indexes in
+// ascending key order (sorted here, independently of indexKeyOrder, which
+// must agree).
+func sortedIndexKeys(t *testing.T, n int) ([][]byte, []int) {
+	keys := make([][]byte, n)
+	order := make([]int, n)
+	for i := range keys {
+		keys[i] = rlp.AppendUint64(nil, uint64(i))
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return bytes.Compare(keys[order[a]], keys[order[b]]) < 0 })
+	if got := indexKeyOrder(n); !slices.Equal(got, order) {
+		t.Fatalf("indexKeyOrder(%d) is not the keys' byte order", n)
+	}
+	return keys, order
 }
 
 func BenchmarkReceiptsRoot(b *testing.B) {
