@@ -162,7 +162,8 @@ type BlockOptions struct {
 	FullState bool
 	// Executor, when set, executes the transactions instead of the serial
 	// loop (a parallel executor). It must return exactly what serial
-	// execution gives: one result per transaction and their merged diff.
+	// execution gives: one result per transaction and their merged diff;
+	// or ErrDeclined, and the serial loop runs them.
 	Executor TxExecutor
 	// Workers is how many goroutines the block's own work after the
 	// transactions may use (the receipts root, ReceiptsRootN); <= 1: the

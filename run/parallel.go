@@ -248,6 +248,12 @@ func parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	}
 	opt.MaxRuns = runsBound(opt.MaxRuns, opt.Workers)
 	if opt.MaxBatch > 0 && len(txs) > opt.MaxBatch {
+		if decline && !opt.Force {
+			if why := blockStructure(txs).serialWhy(len(txs), opt.MinBound); why != "" {
+				stats.Serial, stats.Runs, stats.Fallback = true, len(txs), why
+				return nil, nil, chain.ErrDeclined
+			}
+		}
 		return batched(rules, env, txs, src, opt, stats)
 	}
 	// The other workers start now and wait for the batch: a new goroutine
@@ -503,24 +509,28 @@ func parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		partsDone.Add(1)
 		return true
 	}
-	// Then the parts are merged: worker 1 gathers the storage maps while
-	// worker 0 gathers the accounts (mv.MergeSlots, mv.MergeAccounts),
-	// and worker 0 joins them once every worker has stopped.
-	var slots *mv.SlotMaps
+	// Then the parts are merged: worker 1 gathers the accounts while
+	// worker 0 gathers the storage maps (mv.MergeAccounts, the lighter,
+	// and mv.MergeSlots: so that worker 0 seldom sleeps in wg.Wait), and
+	// worker 0 joins them once every worker has stopped.
+	var d state.Diff
+	var mergeErr error
 	body = func(i int) {
 		worker()
 		if diffPart(i) && i == 1 {
 			spinUntil(&partsDone, int32(w))
-			slots = store.MergeSlots(parts)
+			d, mergeErr = store.MergeAccounts(parts)
 		}
 	}
 	begin.Store(1)
 	worker()
-	var d state.Diff
-	var mergeErr error
+	var slots *mv.SlotMaps
 	if diffPart(0) {
 		spinUntil(&partsDone, int32(w))
-		d, mergeErr = store.MergeAccounts(parts)
+		slots = store.MergeSlots(parts)
+		if w == 1 {
+			d, mergeErr = store.MergeAccounts(parts)
+		}
 	}
 	wg.Wait()
 	opt.History.Learn(store)
@@ -555,11 +565,8 @@ func parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	if mergeErr != nil {
 		return nil, nil, mergeErr
 	}
-	if d == nil {
+	if d == nil || slots == nil {
 		return nil, nil, errors.New("run: the workers stopped before the block was final")
-	}
-	if slots == nil { // one worker
-		slots = store.MergeSlots(parts)
 	}
 	d, err := store.AttachSlots(all, d, slots)
 	if err != nil {

@@ -380,8 +380,16 @@ func TestExecutorDeclines(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		txs     []*chain.Message
+		workers int
 		decline bool
-	}{{"4 txs", small, true}, {"one sender", oneSender, true}, {"24 senders", spread, false}} {
+		why     string // in Stats.Fallback
+	}{
+		{"4 txs", small, 2, true, ""},
+		{"one sender", oneSender, 2, true, "sender"},
+		{"one sender, batches of 8", oneSender, 2, true, "sender"}, // MaxBatch below
+		{"24 senders", spread, 2, false, ""},
+		{"24 senders, 1 worker", spread, 1, true, ""},
+	} {
 		b := &chain.Block{Header: chain.Header{Number: 1, GasLimit: 30_000_000, BaseFee: uint256.NewInt(7), Coinbase: common.HexToAddress("0xc0")}, Txs: tc.txs}
 		want, err := chain.ExecuteBlock(c, b, pre, chain.BlockOptions{})
 		if err != nil {
@@ -389,7 +397,11 @@ func TestExecutorDeclines(t *testing.T) {
 		}
 		var st Stats
 		declined := false
-		exec := Executor(DefaultOptions(2), &st)
+		o := DefaultOptions(tc.workers)
+		if strings.Contains(tc.name, "batches") {
+			o.MaxBatch = 8
+		}
+		exec := Executor(o, &st)
 		opt := chain.BlockOptions{Workers: 2, Executor: func(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src state.Source) ([]*chain.Result, state.Diff, error) {
 			r, d, err := exec(rules, env, txs, src)
 			declined = errors.Is(err, chain.ErrDeclined)
@@ -399,8 +411,8 @@ func TestExecutorDeclines(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: executor: %v", tc.name, err)
 		}
-		if declined != tc.decline || st.Serial != tc.decline {
-			t.Fatalf("%s: declined %v (stats: serial %v, %q), want %v", tc.name, declined, st.Serial, st.Fallback, tc.decline)
+		if declined != tc.decline || st.Serial != tc.decline || !strings.Contains(st.Fallback, tc.why) || st.Runs != len(tc.txs) {
+			t.Fatalf("%s: declined %v (stats: serial %v, %d runs, %q), want %v (%q)", tc.name, declined, st.Serial, st.Runs, st.Fallback, tc.decline, tc.why)
 		}
 		if got.ReceiptsRoot != want.ReceiptsRoot || got.GasUsed != want.GasUsed || !bytes.Equal(got.Diff.Encode(), want.Diff.Encode()) {
 			t.Fatalf("%s: block differs from serial", tc.name)
