@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -87,6 +88,11 @@ type Row struct {
 	// work of the same kind: the bound to read Speedup against.
 	CopiesMs float64 `json:"copies_ms"`
 	Ceiling  float64 `json:"ceiling"`
+	// The medians over the rounds of each round's own ratios (serial /
+	// parallel, and the ceiling): less flattering than the bests above,
+	// whose best rounds need not coincide, and steadier.
+	SpeedupMedian float64 `json:"speedup_median"`
+	CeilingMedian float64 `json:"ceiling_median"`
 	// Figures of the last real parallel run.
 	Runs           int    `json:"runs"`
 	Reexecutions   int    `json:"reexecutions"`
@@ -207,9 +213,11 @@ func Run(w Workload, opt Options) (Row, error) {
 		}
 		return msec(time.Since(t0)) / float64(iters), nil
 	}
+	var ratios, ceilings []float64
 	for i := 0; i < opt.Reps; i++ {
 		step(fmt.Sprintf("timing round %d/%d", i+1, opt.Reps))
-		for _, m := range []struct {
+		var round [3]float64
+		for j, m := range []struct {
 			f    func() error
 			best *float64
 		}{{serial, &row.SerialMs}, {parallel, &row.ParallelMs}, {copies, &row.CopiesMs}} {
@@ -217,11 +225,17 @@ func Run(w Workload, opt Options) (Row, error) {
 			if err != nil {
 				return fail("%v", err)
 			}
+			round[j] = ms
 			if i == 0 || ms < *m.best {
 				*m.best = ms
 			}
 		}
+		if round[1] > 0 && round[2] > 0 {
+			ratios = append(ratios, round[0]/round[1])
+			ceilings = append(ceilings, float64(opt.Workers)*round[0]/round[2])
+		}
 	}
+	row.SpeedupMedian, row.CeilingMedian = median(ratios), median(ceilings)
 	if err := checked(); err != nil {
 		return fail("%v", err)
 	}
@@ -304,4 +318,17 @@ func Compare(want, got []*chain.Result, wantDiff, gotDiff state.Diff) error {
 		return fmt.Errorf("state diff (got / want): %s", d)
 	}
 	return nil
+}
+
+// median returns the median of xs (0 for none).
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

@@ -69,7 +69,9 @@ Prints one table row per workload: transactions, serial time and real
 parallel time (best of --reps interleaved rounds), the real speedup with its worker count,
 the machine's ceiling (as many copies of the serial execution run at once,
 sharing nothing: what this machine gives perfectly parallel work of the
-same kind), re-executions of the parallel run, and the simulated speedup at
+same kind), the medians over the rounds of each round's speedup and
+ceiling (steadier than the bests, whose rounds need not coincide),
+re-executions of the parallel run, and the simulated speedup at
 each core count with its efficiency (speedup / min(cores, work / critical
 path)). Real speedups are bounded by the cores of this machine (%d) and by
 the ceiling; the simulated columns show what the schedule achieves with
@@ -188,7 +190,7 @@ func parseInts(s string) ([]int, error) {
 
 func printDemoTable(w io.Writer, rows []demo.Row, workers int, cores []int) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	hdr := []string{"workload", "txs", "serial ms", fmt.Sprintf("parallel ms (%dw)", workers), "speedup", "ceiling", "re-exec"}
+	hdr := []string{"workload", "txs", "serial ms", fmt.Sprintf("parallel ms (%dw)", workers), "speedup", "ceiling", "median", "re-exec"}
 	for _, c := range cores {
 		hdr = append(hdr, fmt.Sprintf("sim %dc (eff)", c))
 	}
@@ -196,7 +198,8 @@ func printDemoTable(w io.Writer, rows []demo.Row, workers int, cores []int) {
 	var notes []string
 	for _, r := range rows {
 		cols := []string{r.Workload, strconv.Itoa(r.Txs), fmt.Sprintf("%.1f", r.SerialMs),
-			fmt.Sprintf("%.1f", r.ParallelMs), fmt.Sprintf("%.2fx", r.Speedup), fmt.Sprintf("%.2fx", r.Ceiling), strconv.Itoa(r.Reexecutions)}
+			fmt.Sprintf("%.1f", r.ParallelMs), fmt.Sprintf("%.2fx", r.Speedup), fmt.Sprintf("%.2fx", r.Ceiling),
+			fmt.Sprintf("%.2fx / %.2fx", r.SpeedupMedian, r.CeilingMedian), strconv.Itoa(r.Reexecutions)}
 		if r.Workers != workers {
 			cols[3] += fmt.Sprintf(" (%dw)", r.Workers)
 		}
@@ -233,6 +236,7 @@ func printDemoTable(w io.Writer, rows []demo.Row, workers int, cores []int) {
 		repsOf(rows), workers, runtime.NumCPU())
 	fmt.Fprintf(w, "ceiling: %d copies of the serial run at once, sharing nothing (%d x serial / their time): the most this machine gives parallel work of the same kind.\n",
 		workers, workers)
+	fmt.Fprintf(w, "median: the median over the rounds of each round's speedup / ceiling (steadier than the bests, whose rounds need not coincide).\n")
 	for _, n := range notes {
 		fmt.Fprintln(w, "note: "+n)
 	}
