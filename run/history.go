@@ -6,6 +6,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/velarium/velarium/chain"
+	"github.com/velarium/velarium/fork"
 	"github.com/velarium/velarium/mv"
 	"github.com/velarium/velarium/sched"
 	"github.com/velarium/velarium/state"
@@ -122,14 +123,17 @@ func (h *History) learnNow(store *mv.Store, sc *sched.Sched, txs []*chain.Messag
 // for cores workers, with what the first two layers of concurrency control
 // know: the block's structure (st, see structure.apply; long transactions
 // first, boostLong) and learned history.
-func newBatch(src state.Source, coinbase common.Address, txs []*chain.Message, st *structure, maxRuns, cores int, h *History) (*mv.Store, *sched.Sched) {
+func newBatch(rules *fork.Rules, env *chain.BlockEnv, src state.Source, txs []*chain.Message, st *structure, maxRuns, cores int, h *History) (*mv.Store, *sched.Sched, error) {
 	store := mv.New(src, len(txs))
-	store.SetFeeSink(coinbase)
+	store.SetFeeSink(env.Coinbase)
 	sc := sched.New(len(txs), maxRuns)
-	st.apply(store, sc, txs)
+	if err := st.apply(store, sc, rules, env, txs); err != nil {
+		store.Release()
+		return nil, nil, err
+	}
 	h.predictAll(store, txs)
 	boostLong(sc, txs, cores)
-	return store, sc
+	return store, sc, nil
 }
 
 // boostLong starts the long transactions of a batch first on 4 or more

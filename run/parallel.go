@@ -249,7 +249,7 @@ func parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	opt.MaxRuns = runsBound(opt.MaxRuns, opt.Workers)
 	if opt.MaxBatch > 0 && len(txs) > opt.MaxBatch {
 		if decline && !opt.Force {
-			if why := blockStructure(txs).serialWhy(len(txs), opt.MinBound); why != "" {
+			if why := blockStructure(txs, env.Coinbase, opt.Workers).serialWhy(len(txs), opt.MinBound); why != "" {
 				stats.Serial, stats.Runs, stats.Fallback = true, len(txs), why
 				return nil, nil, chain.ErrDeclined
 			}
@@ -278,7 +278,7 @@ func parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 			}
 		}()
 	}
-	bs := blockStructure(txs)
+	bs := blockStructure(txs, env.Coinbase, opt.Workers)
 	if why := bs.serialWhy(len(txs), opt.MinBound); why != "" && !opt.Force {
 		begin.Store(2)
 		stats.Serial, stats.Runs, stats.Fallback = true, len(txs), why
@@ -288,7 +288,11 @@ func parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		return Serial(rules, env, txs, src)
 	}
 	n := len(txs)
-	store, sc := newBatch(src, env.Coinbase, txs, bs, opt.MaxRuns, w, opt.History)
+	store, sc, err := newBatch(rules, env, src, txs, bs, opt.MaxRuns, w, opt.History)
+	if err != nil {
+		begin.Store(2)
+		return nil, nil, err
+	}
 	release := true
 	defer func() { // after every worker has stopped (wg.Wait below)
 		if release {
@@ -568,7 +572,7 @@ func parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	if d == nil || slots == nil {
 		return nil, nil, errors.New("run: the workers stopped before the block was final")
 	}
-	d, err := store.AttachSlots(all, d, slots)
+	d, err = store.AttachSlots(all, d, slots)
 	if err != nil {
 		return nil, nil, err
 	}

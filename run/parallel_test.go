@@ -78,8 +78,16 @@ func genWorkload(t *rapid.T) genBlock {
 	nAcc := rapid.IntRange(1, 6).Draw(t, "accounts")
 	pre := state.NewMem()
 	for i := 0; i < nAcc; i++ {
-		pre.SetAccount(eoa(i), state.Account{Balance: *uint256.NewInt(1e18)})
+		// Some accounts are poor: a few payments exhaust them, so a funds
+		// check on an expected (pessimistic) balance fails and one on the
+		// real balance may too (structure.apply, mv.Store.ExpectPayment).
+		bal := rapid.SampledFrom([]uint64{1e18, 1e18, 4_000_000}).Draw(t, "balance")
+		pre.SetAccount(eoa(i), state.Account{Balance: *uint256.NewInt(bal)})
 	}
+	// A payout: the first account (or the coinbase: a pool paying from
+	// its fee sink) sends only plain payments, so its transactions are
+	// expected, not chained.
+	payer := rapid.SampledFrom([]int{-1, -1, 0, nAcc}).Draw(t, "payer")
 	pre.SetAccount(hot, state.Account{})
 	pre.SetCode(hot, hotCode)
 	pre.SetStorage(hot, common.Hash{31: 1}, common.Hash{31: 5})
@@ -88,7 +96,8 @@ func genWorkload(t *rapid.T) genBlock {
 	pre.SetAccount(factory, state.Account{Nonce: 1})
 	pre.SetCode(factory, factoryCode)
 	// The coinbase sends too (its funds check observes the fee sink).
-	pre.SetAccount(coinbase, state.Account{Balance: *uint256.NewInt(1e18)})
+	cbBal := rapid.SampledFrom([]uint64{1e18, 4_000_000}).Draw(t, "coinbaseBalance")
+	pre.SetAccount(coinbase, state.Account{Balance: *uint256.NewInt(cbBal)})
 	nTx := rapid.IntRange(0, 40).Draw(t, "txs")
 	nonces := make([]uint64, nAcc+1)
 	var txs []*chain.Message
@@ -105,7 +114,11 @@ func genWorkload(t *rapid.T) genBlock {
 		m := &chain.Message{From: from, Nonce: nonces[s], Gas: gas}
 		m.GasPrice.SetUint64(uint64(rapid.IntRange(10, 12).Draw(t, "price")))
 		nonces[s]++
-		switch rapid.IntRange(0, 4).Draw(t, "kind") {
+		kind := rapid.IntRange(0, 4).Draw(t, "kind")
+		if s == payer {
+			kind = 0
+		}
+		switch kind {
 		case 4: // the factory: create, or only call
 			to := factory
 			m.To = &to
@@ -356,7 +369,9 @@ func TestSimulatorDeterministic(t *testing.T) {
 // TestExecutorDeclines: the executor leaves the blocks it would run
 // serially from the start (fewer than MinTxs transactions, or bound by one
 // sender's nonce chain) to chain.ExecuteBlock's own loop
-// (chain.ErrDeclined), and runs the others; both give serial's block.
+// (chain.ErrDeclined), and runs the others, a payout among them (its
+// chain of plain payments is expected, not run in order); both give
+// serial's block.
 func TestExecutorDeclines(t *testing.T) {
 	c := chain.SingleFork(fork.Cancun, 1)
 	pre := state.NewMem()
@@ -369,12 +384,15 @@ func TestExecutorDeclines(t *testing.T) {
 		m.Value.SetUint64(5)
 		return m
 	}
-	var small, oneSender, spread []*chain.Message
+	var small, oneSender, payout, spread []*chain.Message
 	for i := range 4 {
 		small = append(small, transfer(i, 0, 40+i))
 	}
 	for i := range 24 {
-		oneSender = append(oneSender, transfer(0, i, 40+i%8))
+		m := transfer(0, i, 40+i%8)
+		m.Data, m.Gas = []byte{1}, 30000 // not a plain payment: the sender's chain runs in order
+		oneSender = append(oneSender, m)
+		payout = append(payout, transfer(0, i, 40+i%8))
 		spread = append(spread, transfer(i, 0, 40+i%8))
 	}
 	for _, tc := range []struct {
@@ -388,6 +406,8 @@ func TestExecutorDeclines(t *testing.T) {
 		{"one sender", oneSender, 2, true, "sender"},
 		{"one sender, batches of 8", oneSender, 2, true, "sender"}, // MaxBatch below
 		{"24 senders", spread, 2, false, ""},
+		{"a payout on 2 workers (chained: see payoutMinCores)", payout, 2, true, "sender"},
+		{"a payout on 4 workers", payout, 4, false, ""},
 		{"24 senders, 1 worker", spread, 1, true, ""},
 	} {
 		b := &chain.Block{Header: chain.Header{Number: 1, GasLimit: 30_000_000, BaseFee: uint256.NewInt(7), Coinbase: common.HexToAddress("0xc0")}, Txs: tc.txs}

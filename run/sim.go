@@ -416,7 +416,7 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		return nil, nil, nil, err
 	}
 	rep.SerialTime = serialTime
-	st := blockStructure(txs)
+	st := blockStructure(txs, env.Coinbase, opt.Cores)
 	why, chainBound := st.serialWhy(n, opt.MinBound), st.bound
 	if n < opt.MinTxs || n == 0 || why != "" {
 		res, d, err := Serial(rules, env, txs, src)
@@ -432,7 +432,10 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		return res, d, rep, err
 	}
 
-	store, sc := newBatch(src, env.Coinbase, txs, st, opt.MaxRuns, opt.Cores, opt.History)
+	store, sc, err := newBatch(rules, env, src, txs, st, opt.MaxRuns, opt.Cores, opt.History)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	defer store.Release()
 	results := make([]*chain.Result, n)
 	runs := make([]*simRun, n)
@@ -463,7 +466,7 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 			// stands and the rest runs serially (the time spent on the
 			// rest so far is lost).
 			rep.Exceeded = true
-			return simSerialFrom(rules, env, txs, src, store, sc, final, results, events, now, busy, m, opt, rep)
+			return simSerialFrom(rules, env, txs, src, store, sc, final, results, events, now, busy, m, opt, rep, expectedRead(st, txs))
 		}
 		for c := 0; c < opt.Cores; c++ {
 			if !idle[c] {
@@ -542,7 +545,7 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 			store.SetCommitted(sc.Committed())
 			opt.History.learnNow(store, sc, txs, r.tx+1, store.Hot, nil)
 			if opt.Adaptive && !sc.Finished() && giveUpSpeculation(sc.Reexecutions, sc.Committed(), opt.Cores, opt.AdaptiveMin) {
-				return simSerialFrom(rules, env, txs, src, store, sc, final, results, events, now, busy, m, opt, rep)
+				return simSerialFrom(rules, env, txs, src, store, sc, final, results, events, now, busy, m, opt, rep, expectedRead(st, txs))
 			}
 		}
 	}
@@ -557,14 +560,25 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		rep.Speedup = serialTime / now
 		rep.Utilisation = busy / (float64(opt.Cores) * now)
 	}
-	criticalPaths(store, final, n, m, rep)
+	criticalPaths(store, final, n, m, rep, expectedRead(st, txs))
 	rep.Hot = HotElements(store, 10)
 	return results, diff, rep, nil
 }
 
 // criticalPaths fills rep's total work, critical paths, bound and
 // efficiency from the final runs of the first k transactions.
-func criticalPaths(store *mv.Store, final []*simRun, k int, m *CostModel, rep *SimReport) {
+// expectedRead reports whether transaction i's read of k took a value
+// known before execution, which depends on no other transaction's work: a
+// payout's read of its sender's account, whose nonce the previous
+// payment's expected write gave (structure.apply; in a valid block it is
+// what that payment writes).
+func expectedRead(st *structure, txs []*chain.Message) func(i int, k mv.Key) bool {
+	return func(i int, k mv.Key) bool {
+		return st.payout[i] && k.Kind == mv.Account && k.Addr == txs[i].From
+	}
+}
+
+func criticalPaths(store *mv.Store, final []*simRun, k int, m *CostModel, rep *SimReport, expected func(i int, k mv.Key) bool) {
 	fin := make([]float64, k)
 	finTx := make([]float64, k)
 	for i := 0; i < k; i++ {
@@ -577,6 +591,7 @@ func criticalPaths(store *mv.Store, final []*simRun, k int, m *CostModel, rep *S
 		for _, rd := range r.reads {
 			var srcs []int
 			switch {
+			case expected(i, rd.key):
 			case rd.dep == depAtLeast && !store.IsFeeSink(rd.key):
 				if w := store.WriterBelow(i, rd.key); w >= 0 {
 					srcs = []int{w}
@@ -613,7 +628,7 @@ func criticalPaths(store *mv.Store, final []*simRun, k int, m *CostModel, rep *S
 // counts the serial tail as one chain after the prefix's: its
 // dependencies were not observed, and the rule judged them dependent.
 func simSerialFrom(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src state.Source, store *mv.Store, sc *sched.Sched, final []*simRun, results []*chain.Result,
-	events eventHeap, now, busy float64, m *CostModel, opt SimOptions, rep *SimReport) ([]*chain.Result, state.Diff, *SimReport, error) {
+	events eventHeap, now, busy float64, m *CostModel, opt SimOptions, rep *SimReport, expected func(int, mv.Key) bool) ([]*chain.Result, state.Diff, *SimReport, error) {
 	for _, ev := range events {
 		now = max(now, ev.at)
 	}
@@ -634,7 +649,7 @@ func simSerialFrom(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message,
 	rep.Reexecutions, rep.Parks, rep.Runs = sc.Reexecutions, sc.Parks, len(txs)+sc.Reexecutions
 	rep.Speedup = rep.SerialTime / rep.Makespan
 	rep.Utilisation = (busy + tail) / (float64(opt.Cores) * rep.Makespan)
-	criticalPaths(store, final, k, m, rep)
+	criticalPaths(store, final, k, m, rep, expected)
 	rep.TotalWork += tail
 	rep.CriticalPath += tail
 	rep.TxCriticalPath += tail

@@ -5,7 +5,9 @@ import (
 	"hash/maphash"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/holiman/uint256"
 	"github.com/velarium/velarium/chain"
+	"github.com/velarium/velarium/fork"
 	"github.com/velarium/velarium/mv"
 	"github.com/velarium/velarium/sched"
 )
@@ -32,18 +34,104 @@ type structure struct {
 	prev []int32
 	// next[i]: a later transaction of i's sender exists.
 	next []bool
+	// pos[i] is i's place among its sender's transactions (0: the first).
+	pos []int32
+	// payout[i]: i's sender sends more than once, and only plain payments
+	// (see plainPayment). Its transactions are not chained: each one's
+	// writes to the sender are expected ahead (apply), so the next one
+	// reads its nonce and funds at once, and an exchange paying hundreds
+	// of recipients runs in parallel. Its chain does not count in bound.
+	payout []bool
 }
 
-func blockStructure(txs []*chain.Message) *structure {
-	st := &structure{bound: 1, prev: make([]int32, len(txs)), next: make([]bool, len(txs))}
+// payoutMinCores is the fewest cores on which payouts run in parallel.
+// On 2 real workers they lost (velabench, 2026-11-25: 13287210, 1414
+// payments from one account, 1.03x declined -> 0.71x in parallel; 2179522
+// 1.00 -> 0.89x; 2641321 0.98 -> 0.81x): a payment costs about 8 us, and
+// the multi-version bookkeeping on the payer's two elements, which every
+// payment reads and writes, costs the two workers more than they gain.
+// From 4 cores on they are simulated only (no larger machine was at
+// hand): 20-27x at 32 cores on those blocks.
+var payoutMinCores = 4 // a variable for tests
+
+// plainPayment reports whether m is a plain payment: a call without data
+// of a legacy, access-list or dynamic-fee transaction. What it does to
+// its sender is known ahead: the nonce rises by one, and the balance falls
+// by at most maxCost (its recipient may pay back, which only raises it).
+// A payment to a contract runs its code, which may touch anything, but
+// rarely its payer.
+func plainPayment(m *chain.Message) bool {
+	return m.To != nil && len(m.Data) == 0 && m.Type <= 2
+}
+
+// paymentDebit is what a plain payment takes from its sender when it
+// succeeds, if its recipient has no code (the base state's; toHasCode):
+// its intrinsic gas (nothing else runs) at the price it pays, and the
+// value. With code the gas used is unknown: the gas limit stands in for
+// it (a debit at least as large). False when it overflows.
+func paymentDebit(rules *fork.Rules, env *chain.BlockEnv, m *chain.Message, toHasCode bool) (uint256.Int, bool) {
+	price := m.GasPrice
+	if m.Type >= 2 {
+		price = m.GasFeeCap
+		if env.BaseFee != nil {
+			// EIP-1559: min(fee cap, base fee + tip).
+			var p uint256.Int
+			if _, over := p.AddOverflow(env.BaseFee, &m.GasTipCap); !over && p.Lt(&price) {
+				price = p
+			}
+		}
+	}
+	gas := m.Gas
+	if !toHasCode {
+		g, floor := chain.IntrinsicGas(rules, m)
+		gas = min(max(g, floor), m.Gas)
+	}
+	var c uint256.Int
+	c.SetUint64(gas)
+	if _, over := c.MulOverflow(&c, &price); over {
+		return c, false
+	}
+	if _, over := c.AddOverflow(&c, &m.Value); over {
+		return c, false
+	}
+	return c, true
+}
+
+// maxCost is the most a plain payment can take from its sender: the gas
+// limit at the highest price it offers, and the value (false when that
+// overflows).
+func maxCost(m *chain.Message) (uint256.Int, bool) {
+	price := &m.GasPrice
+	if m.Type >= 2 {
+		price = &m.GasFeeCap
+	}
+	var c uint256.Int
+	c.SetUint64(m.Gas)
+	if _, over := c.MulOverflow(&c, price); over {
+		return c, false
+	}
+	if _, over := c.AddOverflow(&c, &m.Value); over {
+		return c, false
+	}
+	return c, true
+}
+
+// blockStructure reads the structure of txs for a run on cores; coinbase
+// is the block's fee recipient, whose payments are never a payout (its
+// balance takes every transaction's fee, and a reader of it waits for the
+// final prefix). Below payoutMinCores there are no payouts.
+func blockStructure(txs []*chain.Message, coinbase common.Address, cores int) *structure {
+	st := &structure{bound: 1, prev: make([]int32, len(txs)), next: make([]bool, len(txs)),
+		pos: make([]int32, len(txs)), payout: make([]bool, len(txs))}
 	if len(txs) == 0 {
 		return st
 	}
 	type chainOf struct {
-		gas  uint64
-		n    int32
-		last int32
-		from common.Address
+		gas, maxGas uint64
+		n           int32
+		last        int32
+		from        common.Address
+		plain       bool // every transaction a plain payment
 	}
 	// An open-addressing table of indices into chains, seeded so that no
 	// choice of sender addresses makes its probes long. This pass runs
@@ -56,6 +144,7 @@ func blockStructure(txs []*chain.Message) *structure {
 	table := make([]int32, size)
 	seed := maphash.MakeSeed()
 	chains := make([]chainOf, 0, len(txs))
+	owner := make([]int32, len(txs)) // the chain of each transaction
 	var total uint64
 	top := -1
 	for i, m := range txs {
@@ -65,7 +154,7 @@ func blockStructure(txs []*chain.Message) *structure {
 			ci = table[j] - 1
 			if ci < 0 {
 				ci = int32(len(chains))
-				chains = append(chains, chainOf{last: -1, from: m.From})
+				chains = append(chains, chainOf{last: -1, from: m.From, plain: m.From != coinbase && cores >= payoutMinCores})
 				table[j] = ci + 1
 				break
 			}
@@ -75,7 +164,7 @@ func blockStructure(txs []*chain.Message) *structure {
 			j = (j + 1) & (size - 1)
 		}
 		c := &chains[ci]
-		st.prev[i] = c.last
+		st.prev[i], st.pos[i] = c.last, c.n
 		if c.last >= 0 {
 			st.next[c.last] = true
 		}
@@ -83,14 +172,34 @@ func blockStructure(txs []*chain.Message) *structure {
 		g := max(m.Gas, 1)
 		total += g
 		c.gas += g
+		c.maxGas = max(c.maxGas, g)
 		c.n++
-		// Ties go to the sender that reached the sum first.
-		if top < 0 || c.gas > chains[top].gas {
-			top = int(ci)
+		c.plain = c.plain && plainPayment(m)
+		if _, ok := maxCost(m); !ok {
+			c.plain = false
+		}
+		owner[i] = ci
+	}
+	// A chain of plain payments is not run in order (payout): only its
+	// longest transaction bounds the critical path. Ties go to the sender
+	// seen first.
+	seq := func(c *chainOf) uint64 {
+		if c.plain && c.n > 1 {
+			return c.maxGas
+		}
+		return c.gas
+	}
+	for ci := range chains {
+		if top < 0 || seq(&chains[ci]) > seq(&chains[top]) {
+			top = ci
 		}
 	}
+	for i := range txs {
+		c := &chains[owner[i]]
+		st.payout[i] = c.plain && c.n > 1
+	}
 	heavy := &chains[top]
-	st.bound, st.share, st.heaviest = float64(total)/float64(heavy.gas), int(heavy.n), txs[heavy.last].From
+	st.bound, st.share, st.heaviest = float64(total)/float64(seq(heavy)), int(heavy.n), txs[heavy.last].From
 	return st
 }
 
@@ -122,8 +231,32 @@ func (st *structure) serialWhy(n int, minBound float64) string {
 //     block: declaring it would cost an element version per transaction
 //     before any runs and protect nothing (a reader that does come is
 //     invalidated by the one rule instead).
-func (st *structure) apply(store *mv.Store, sc *sched.Sched, txs []*chain.Message) {
+//
+// A payout's transactions (payout) are neither chained nor declared:
+// their writes to the sender are expected instead (mv.Store.ExpectPayment:
+// the nonce one higher, the balance lower by at most maxCost), values
+// that readers take at once. The next payment's exact nonce read then
+// finds the value the previous one will write, and its funds check
+// ("balance >= need") holds on the pessimistic balance; when a payment
+// finishes, what it wrote replaces the expectation and the one rule
+// re-checks those readers (an equal nonce and a balance still above the
+// need invalidate none).
+func (st *structure) apply(store *mv.Store, sc *sched.Sched, rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message) error {
 	for i, m := range txs {
+		if st.payout[i] {
+			code, err := store.BaseHasCode(*m.To)
+			if err != nil {
+				return err
+			}
+			d, ok := paymentDebit(rules, env, m, code)
+			if !ok {
+				d, _ = maxCost(m) // plainPayment checked it
+			}
+			if err := store.ExpectPayment(i, int(st.pos[i]), m.From, &d); err != nil {
+				return err
+			}
+			continue
+		}
 		if st.prev[i] >= 0 {
 			sc.Depend(i, int(st.prev[i]))
 		}
@@ -131,6 +264,7 @@ func (st *structure) apply(store *mv.Store, sc *sched.Sched, txs []*chain.Messag
 			store.PredictMessage(i, m)
 		}
 	}
+	return nil
 }
 
 // predicts reports whether transaction i declares its sender's nonce and

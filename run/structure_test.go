@@ -1,9 +1,11 @@
 package run
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/holiman/uint256"
 	"github.com/velarium/velarium/chain"
 	"github.com/velarium/velarium/fork"
@@ -33,7 +35,7 @@ func TestSenderChainBound(t *testing.T) {
 		{[]int{0, 0, 1, 1, 2, 2}, 3, false},
 	}
 	for _, c := range cases {
-		st := blockStructure(mk(c.senders...))
+		st := blockStructure(mk(c.senders...), common.Address{}, 8)
 		if st.bound != c.want {
 			t.Errorf("senders %v: bound %v, want %v", c.senders, st.bound, c.want)
 		}
@@ -44,13 +46,13 @@ func TestSenderChainBound(t *testing.T) {
 	// Gas limits weigh: one heavy transaction of a sender among light ones.
 	txs := mk(0, 1, 2)
 	txs[0].Gas = 10 * 21000
-	if st := blockStructure(txs); st.heaviest != eoa(0) || st.share != 1 || st.bound != 12.0/10 {
+	if st := blockStructure(txs, common.Address{}, 8); st.heaviest != eoa(0) || st.share != 1 || st.bound != 12.0/10 {
 		t.Errorf("heavy sender: bound %v, sender %v (%d txs)", st.bound, st.heaviest, st.share)
 	}
 	// Each transaction waits for its sender's previous one; the
 	// transactions of senders that send more than once, the last one
 	// included, predict their writes.
-	st := blockStructure(mk(0, 1, 0, 2, 0))
+	st := blockStructure(mk(0, 1, 0, 2, 0), common.Address{}, 8)
 	if want := []int32{-1, -1, 0, -1, 2}; !slices.Equal(st.prev, want) {
 		t.Errorf("prev %v, want %v", st.prev, want)
 	}
@@ -108,6 +110,60 @@ func TestBoostBounded(t *testing.T) {
 		t.Logf("%d cores: %.2fx without the boost, %.2fx with", cores, speedup[0], speedup[1])
 		if speedup[1] < 0.85*speedup[0] {
 			t.Fatalf("%d cores: %.2fx with the boost, %.2fx without", cores, speedup[1], speedup[0])
+		}
+	}
+}
+
+// TestPayoutRunsInParallel: one account paying many recipients (plain
+// payments; an exchange's or a pool's payout) is not a chain: each
+// payment's writes to the payer are expected (structure.apply,
+// mv.Store.ExpectPayment), so the next one reads its nonce and funds at
+// once. On 8 simulated cores such a block neither waits nor runs anything
+// twice and goes several times faster than serially (chained, it could
+// not beat 1x); recipients with code (gas unknown ahead: a pessimistic
+// debit) and a poor payer (the pessimistic balance does not cover the
+// later payments: they wait, or run again) give serial's results too.
+func TestPayoutRunsInParallel(t *testing.T) {
+	rules := fork.Get(fork.Cancun)
+	for _, tc := range []struct {
+		name    string
+		balance uint64
+		toCode  bool
+		fast    bool
+		workers []int
+	}{
+		{"payout", 1e18, false, true, []int{2, 4, 8}},
+		{"payout to contracts", 1e18, true, true, []int{4}},
+		{"poor payer", 48 * 21000 * 12, false, false, []int{4, 8}},
+	} {
+		pre := state.NewMem()
+		pre.SetAccount(eoa(0), state.Account{Nonce: 3, Balance: *uint256.NewInt(tc.balance)})
+		var txs []*chain.Message
+		for i := range 48 {
+			to := eoa(100 + i)
+			if tc.toCode {
+				pre.SetAccount(to, state.Account{})
+				pre.SetCode(to, []byte{0x00}) // STOP
+			}
+			m := &chain.Message{From: eoa(0), To: &to, Nonce: 3 + uint64(i), Gas: 50000}
+			m.GasPrice.SetUint64(12)
+			m.Value.SetUint64(uint64(1 + i))
+			txs = append(txs, m)
+		}
+		want, wantDiff, err := Serial(rules, testEnv(), txs, pre)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := simulatedAsSerial(t, tc.name, rules, txs, pre, SimOptions{Cores: 8, MinTxs: 16, MinBound: DefaultMinBound, Adaptive: true}, want, wantDiff)
+		if tc.fast && (rep.Serial || rep.Parks != 0 || rep.Reexecutions != 0 || rep.Speedup < 4) {
+			t.Errorf("%s on 8 simulated cores: speedup %.2f, %d parks, %d re-executions (serially: %v), want > 4 without either", tc.name, rep.Speedup, rep.Parks, rep.Reexecutions, rep.Serial)
+		}
+		for _, w := range tc.workers {
+			got, gotDiff, err := Parallel(rules, testEnv(), txs, pre, DefaultOptions(w), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			compareResults(t, fmt.Sprintf("%s, %d workers", tc.name, w), want, got, wantDiff, gotDiff)
 		}
 	}
 }

@@ -1,0 +1,58 @@
+package mv
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/holiman/uint256"
+	"github.com/velarium/velarium/state"
+)
+
+// TestExpectPayment: a payout's transactions are expected, not chained
+// (ExpectPayment). The next payment reads the expected nonce and goes on;
+// the real, equal write invalidates nobody (the one rule: equal values
+// invalidate nothing), a different one invalidates the reader. A funds
+// check on the pessimistic balance holds and stays held when the real
+// debit is smaller.
+func TestExpectPayment(t *testing.T) {
+	base := state.NewMem()
+	base.SetAccount(acct, state.Account{Nonce: 5, Balance: *uint256.NewInt(100)})
+	s := New(base, 3)
+	for tx, cost := range []uint64{30, 30} {
+		if err := s.ExpectPayment(tx, tx, acct, uint256.NewInt(cost)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for tx := range 3 {
+		s.Begin(tx, 0)
+	}
+	// Transaction 2 (the third payment) reads the nonce transaction 1 is
+	// expected to write (exactly, its balance left lazy: a sender's load),
+	// and its funds on 100 - 30 - 30.
+	a, ok, _, blk, err := s.ReadAccountLazy(2, 0, acct, false)
+	if err != nil || blk >= 0 || !ok || a.Nonce != 7 {
+		t.Fatalf("third payment reads nonce %d (exists %v, blocked by %d, %v), want 7 at once", a.Nonce, ok, blk, err)
+	}
+	if yes, blk, err := s.BalanceAtLeast(2, 0, acct, uint256.NewInt(40)); !yes || blk >= 0 || err != nil {
+		t.Fatalf("funds check on the pessimistic balance: %v (blocked by %d, %v), want true", yes, blk, err)
+	}
+	if yes, _, _ := s.BalanceAtLeast(1, 0, acct, uint256.NewInt(71)); yes {
+		t.Fatal("funds check above the pessimistic balance held")
+	}
+	ka, kb := AccountKeys(acct)
+	debit := func(x uint64) Write {
+		var d uint256.Int
+		d.Neg(uint256.NewInt(x))
+		return Write{Val: BalanceValue(&d), Credit: true}
+	}
+	// Transaction 0 writes what was expected, with a smaller debit: nobody
+	// runs again.
+	if inv := s.Finish(0, []KeyWrite{{ka, Write{Val: Value{Exists: true, Nonce: 6, Word: state.EmptyCodeHash}}}, {kb, debit(21)}}, nil); len(inv) != 0 {
+		t.Fatalf("an expected write, as expected: invalidated %v", inv)
+	}
+	// Transaction 1 writes another nonce (it was not what was expected):
+	// the nonce reader runs again.
+	if inv := s.Finish(1, []KeyWrite{{ka, Write{Val: Value{Exists: true, Nonce: 9, Word: state.EmptyCodeHash}}}, {kb, debit(21)}}, nil); !slices.Contains(inv, 2) {
+		t.Fatalf("a write other than expected: invalidated %v, want transaction 2", inv)
+	}
+}
