@@ -56,3 +56,53 @@ func TestExpectPayment(t *testing.T) {
 		t.Fatalf("a write other than expected: invalidated %v, want transaction 2", inv)
 	}
 }
+
+// TestExpectRemoved: an expected payment that writes nothing (it was
+// invalid) or no balance (a zero delta) removes the expectation, and the
+// readers that took it exactly run again (a funds check the balance
+// still passes stays); a real debit larger than expected breaks a funds
+// check that held on the expected balance (a review's cases).
+func TestExpectRemoved(t *testing.T) {
+	ka, kb := AccountKeys(acct)
+	var d31 uint256.Int
+	d31.Neg(uint256.NewInt(31))
+	nonce6 := KeyWrite{ka, Write{Val: Value{Exists: true, Nonce: 6, Word: state.EmptyCodeHash}}}
+	for _, tc := range []struct {
+		name            string
+		writes          []KeyWrite
+		nonce, bal, atL bool // readers that must run again
+	}{
+		// Without the debit the balance is 100: the funds check still holds.
+		{"invalid: no writes", nil, true, true, false},
+		{"zero balance delta: account only", []KeyWrite{nonce6}, false, true, false},
+		{"a larger debit", []KeyWrite{nonce6, {kb, Write{Val: BalanceValue(&d31), Credit: true}}}, false, true, true},
+	} {
+		base := state.NewMem()
+		base.SetAccount(acct, state.Account{Nonce: 5, Balance: *uint256.NewInt(100)})
+		s := New(base, 4)
+		if err := s.ExpectPayment(0, 0, acct, uint256.NewInt(30)); err != nil {
+			t.Fatal(err)
+		}
+		for tx := 1; tx < 4; tx++ {
+			s.Begin(tx, 0)
+		}
+		if a, _, _, _, _ := s.ReadAccountLazy(1, 0, acct, false); a.Nonce != 6 {
+			t.Fatalf("%s: expected nonce read as %d, want 6", tc.name, a.Nonce)
+		}
+		if b, _, _ := s.ObserveBalance(2, 0, acct); b.Uint64() != 70 {
+			t.Fatalf("%s: expected balance read as %d, want 70", tc.name, b.Uint64())
+		}
+		if yes, _, _ := s.BalanceAtLeast(3, 0, acct, uint256.NewInt(70)); !yes {
+			t.Fatalf("%s: funds check on the expected balance 70 >= 70 failed", tc.name)
+		}
+		inv := s.Finish(0, tc.writes, nil)
+		for _, r := range []struct {
+			tx   int
+			want bool
+		}{{1, tc.nonce}, {2, tc.bal}, {3, tc.atL}} {
+			if slices.Contains(inv, r.tx) != r.want {
+				t.Errorf("%s: transaction %d invalidated %v, want %v (invalidated %v)", tc.name, r.tx, !r.want, r.want, inv)
+			}
+		}
+	}
+}

@@ -1235,15 +1235,14 @@ func (s *Store) Predict(tx int, keys ...Key) {
 
 // ExpectPayment declares what tx, a plain payment and the pos-th (from 0)
 // transaction of its sender from in the batch, is expected to write to
-// the sender: the nonce pos+1 above the base, and a debit of at most
-// maxCost (a credit of -maxCost: a pessimistic balance). Unlike Predict,
-// tx is not pending: readers take these values at once and go on. When
-// tx finishes, its real writes replace them, and the one rule re-checks
-// the readers: an exact reader of the nonce saw the value tx writes
-// (nothing to do), a funds check ("balance >= need") that held on the
-// pessimistic balance holds on the real one, and any other reader runs
-// again. Call before the workers start.
-func (s *Store) ExpectPayment(tx, pos int, from common.Address, maxCost *uint256.Int) error {
+// the sender: the nonce pos+1 above the base, and a debit (a credit of
+// -debit). Unlike Predict, tx is not pending: readers take these values
+// at once and go on. When tx finishes, its real writes replace them (or
+// remove them, if it writes none), and the one rule re-checks the readers
+// as for any changed write: a reader that saw what tx really writes
+// stays (an exact nonce reader, a funds check "balance >= need" still
+// held), any other runs again. Call before the workers start.
+func (s *Store) ExpectPayment(tx, pos int, from common.Address, debit *uint256.Int) error {
 	sh := s.shard(from)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -1252,22 +1251,10 @@ func (s *Store) ExpectPayment(tx, pos int, from common.Address, maxCost *uint256
 		return err
 	}
 	s.expect(a, tx, Write{Val: Value{Exists: true, Nonce: a.base.Nonce + uint64(pos) + 1, Word: a.base.Word}})
-	var debit uint256.Int
-	debit.Neg(maxCost)
-	s.expect(a.linked(sh, Balance), tx, Write{Val: BalanceValue(&debit), Credit: true})
+	var credit uint256.Int
+	credit.Neg(debit)
+	s.expect(a.linked(sh, Balance), tx, Write{Val: BalanceValue(&credit), Credit: true})
 	return nil
-}
-
-// BaseHasCode reports whether addr has code in the base state.
-func (s *Store) BaseHasCode(addr common.Address) (bool, error) {
-	sh := s.shard(addr)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	a := sh.accountElem(addr)
-	if err := s.loadBase(a); err != nil {
-		return false, err
-	}
-	return a.base.Word != state.EmptyCodeHash, nil
 }
 
 // expect puts w as tx's version of e (the caller holds e's shard).
