@@ -77,9 +77,9 @@ func plainPayment(m *chain.Message) bool {
 // readers of the payer's balance run again. (The gas limit instead would
 // keep every held funds check held; on the 50 mainnet blocks both gave
 // the same simulated figures. Reading each recipient's code to choose
-// would be serial work before the workers start.) False when it
-// overflows.
-func paymentDebit(rules *fork.Rules, env *chain.BlockEnv, m *chain.Message) (uint256.Int, bool) {
+// would be serial work before the workers start.) It is at most maxCost,
+// which a payout's payments fit (blockStructure), so it does not overflow.
+func paymentDebit(rules *fork.Rules, env *chain.BlockEnv, m *chain.Message) uint256.Int {
 	price := m.GasPrice
 	if m.Type >= 2 {
 		price = m.GasFeeCap
@@ -94,13 +94,8 @@ func paymentDebit(rules *fork.Rules, env *chain.BlockEnv, m *chain.Message) (uin
 	g, floor := chain.IntrinsicGas(rules, m)
 	var c uint256.Int
 	c.SetUint64(min(max(g, floor), m.Gas))
-	if _, over := c.MulOverflow(&c, &price); over {
-		return c, false
-	}
-	if _, over := c.AddOverflow(&c, &m.Value); over {
-		return c, false
-	}
-	return c, true
+	c.Mul(&c, &price)
+	return *c.Add(&c, &m.Value)
 }
 
 // maxCost is the most a plain payment can take from its sender: the gas
@@ -252,10 +247,7 @@ func (st *structure) serialWhy(n int, minBound float64) string {
 func (st *structure) apply(store *mv.Store, sc *sched.Sched, rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message) error {
 	for i, m := range txs {
 		if st.payout[i] {
-			d, ok := paymentDebit(rules, env, m)
-			if !ok {
-				d, _ = maxCost(m) // blockStructure checked it
-			}
+			d := paymentDebit(rules, env, m)
 			if err := store.ExpectPayment(i, int(st.pos[i]), m.From, &d); err != nil {
 				return err
 			}
