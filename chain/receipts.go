@@ -7,6 +7,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rlp"
 )
 
 // The receipts root is the root of a Merkle-Patricia trie (Yellow Paper,
@@ -26,7 +27,7 @@ func ReceiptsRootN(rs []*Receipt, workers int) common.Hash {
 	keys := make([][]byte, len(rs))
 	order := indexKeyOrder(len(rs))
 	for _, i := range order {
-		keys[i] = appendRLPUint(nil, uint64(i))
+		keys[i] = rlp.AppendUint64(nil, uint64(i))
 	}
 	t := &mpt{keys: keys, order: order, value: func(buf []byte, i int) []byte { return appendReceipt(buf, rs[i]) }}
 	return t.root(workers)
@@ -163,7 +164,7 @@ func (t *mpt) node(s *scratch, lo, hi, d int) []byte {
 		s.val = t.value(s.val[:0], i)
 		var path [40]byte
 		p := appendCompact(path[:0], k, d, 2*len(k), true)
-		b := appendRLPListHeader(s.leaf[:0], rlpBytesSize(p)+rlpBytesSize(s.val))
+		b := appendRLPListHeader(s.leaf[:0], int(rlp.BytesSize(p)+rlp.BytesSize(s.val)))
 		b = appendRLPString(b, p)
 		s.leaf = appendRLPString(b, s.val)
 		return s.leaf
@@ -264,23 +265,6 @@ func appendRLPHeader(buf []byte, base byte, n int) []byte {
 	return append(buf, b[k:]...)
 }
 
-func appendRLPUint(buf []byte, x uint64) []byte {
-	if x == 0 {
-		return append(buf, 0x80)
-	}
-	if x < 0x80 {
-		return append(buf, byte(x))
-	}
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], x)
-	k := 0
-	for b[k] == 0 {
-		k++
-	}
-	buf = append(buf, 0x80+byte(8-k))
-	return append(buf, b[k:]...)
-}
-
 // appendReceipt appends a receipt's consensus encoding (EIP-2718: the type
 // byte, then the RLP list, for typed receipts; the list alone for legacy
 // ones): [status, cumulativeGasUsed, logsBloom, [[address, [topics], data]...]]
@@ -294,16 +278,16 @@ func appendReceipt(buf []byte, r *Receipt) []byte {
 	}
 	logsLen := 0
 	for i := range r.Logs {
-		logsLen += rlpListSize(logSize(&r.Logs[i]))
+		logsLen += listSize(logSize(&r.Logs[i]))
 	}
-	payload := 1 + rlpUintSize(r.CumulativeGasUsed) + rlpStringSize(len(r.Bloom)) + rlpListSize(logsLen)
+	payload := 1 + rlp.IntSize(r.CumulativeGasUsed) + int(rlp.BytesSize(r.Bloom[:])) + listSize(logsLen)
 	buf = appendRLPListHeader(buf, payload)
 	if r.Status != 0 {
 		buf = append(buf, 0x01)
 	} else {
 		buf = append(buf, 0x80)
 	}
-	buf = appendRLPUint(buf, r.CumulativeGasUsed)
+	buf = rlp.AppendUint64(buf, r.CumulativeGasUsed)
 	buf = appendRLPString(buf, r.Bloom[:])
 	buf = appendRLPListHeader(buf, logsLen)
 	for i := range r.Logs {
@@ -321,39 +305,8 @@ func appendReceipt(buf []byte, r *Receipt) []byte {
 
 // logSize is the payload size of a log's RLP list.
 func logSize(l *Log) int {
-	return 21 + rlpListSize(33*len(l.Topics)) + rlpBytesSize(l.Data)
+	return 21 + listSize(33*len(l.Topics)) + int(rlp.BytesSize(l.Data))
 }
 
-func rlpHeaderSize(n int) int {
-	if n < 56 {
-		return 1
-	}
-	k := 1
-	for n >= 256 {
-		n >>= 8
-		k++
-	}
-	return 1 + k
-}
-
-func rlpListSize(n int) int   { return rlpHeaderSize(n) + n }
-func rlpStringSize(n int) int { return rlpHeaderSize(n) + n }
-
-func rlpBytesSize(s []byte) int {
-	if len(s) == 1 && s[0] < 0x80 {
-		return 1
-	}
-	return rlpStringSize(len(s))
-}
-
-func rlpUintSize(x uint64) int {
-	if x < 0x80 {
-		return 1
-	}
-	n := 0
-	for x > 0 {
-		x >>= 8
-		n++
-	}
-	return 1 + n
-}
+// listSize is the encoded size of an RLP list with n bytes of content.
+func listSize(n int) int { return int(rlp.ListSize(uint64(n))) }
