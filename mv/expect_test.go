@@ -2,6 +2,8 @@ package mv
 
 import (
 	"slices"
+
+	"github.com/ethereum/go-ethereum/common"
 	"testing"
 
 	"github.com/holiman/uint256"
@@ -104,5 +106,84 @@ func TestExpectRemoved(t *testing.T) {
 				t.Errorf("%s: transaction %d invalidated %v, want %v (invalidated %v)", tc.name, r.tx, !r.want, r.want, inv)
 			}
 		}
+	}
+}
+
+// TestPoolPayout: the coinbase paying out (a mining pool) while every
+// transaction credits it a fee. Its own debits are versions (expected,
+// then written), the fees are kept apart (SetFeeSink), and a payment's
+// funds check is answered on the balance without the fees, a lower
+// bound, instead of waiting for the final prefix; the one rule re-checks
+// it on that bound when a debit below changes, and a fee never does.
+func TestPoolPayout(t *testing.T) {
+	cb := common.HexToAddress("0xc0")
+	ka, kb := AccountKeys(cb)
+	base := state.NewMem()
+	base.SetAccount(cb, state.Account{Nonce: 1, Balance: *uint256.NewInt(100)})
+	s := New(base, 4)
+	s.SetFeeSink(cb)
+	for _, p := range [][2]int{{0, 0}, {2, 1}, {3, 2}} {
+		if err := s.ExpectPayment(p[0], p[1], cb, uint256.NewInt(30)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for tx := range 4 {
+		s.Begin(tx, 0)
+	}
+	credit := func(x int64) KeyWrite {
+		var c uint256.Int
+		if x < 0 {
+			c.Neg(uint256.NewInt(uint64(-x)))
+		} else {
+			c.SetUint64(uint64(x))
+		}
+		return KeyWrite{kb, Write{Val: BalanceValue(&c), Credit: true}}
+	}
+	nonce := func(n uint64) KeyWrite {
+		return KeyWrite{ka, Write{Val: Value{Exists: true, Nonce: n, Word: state.EmptyCodeHash}}}
+	}
+	// Transaction 1, another sender, pays the coinbase a fee: no reader
+	// depends on fees.
+	if inv := s.Finish(1, []KeyWrite{credit(5)}, nil); len(inv) != 0 {
+		t.Fatalf("a fee invalidated %v", inv)
+	}
+	// Payment 2 needs 60 of 100 - 30: answered at once.
+	if yes, blk, err := s.BalanceAtLeast(2, 0, cb, uint256.NewInt(60)); !yes || blk >= 0 || err != nil {
+		t.Fatalf("pool payment's funds check: %v (blocked by %d, %v), want yes at once", yes, blk, err)
+	}
+	// Payment 3 needs 41 of 100 - 60 (+ the fee 5, not counted yet): it
+	// waits for the final prefix.
+	if yes, blk, _ := s.BalanceAtLeast(3, 0, cb, uint256.NewInt(41)); yes || blk != AwaitPrefix {
+		t.Fatalf("funds check above the bound: %v, blocked by %d, want a wait for the final prefix", yes, blk)
+	}
+	// Payment 0 debits 25 net (30, less its fee back): the bound for
+	// payment 2 rises to 75, which covers 60.
+	if inv := s.Finish(0, []KeyWrite{nonce(2), credit(-25)}, nil); len(inv) != 0 {
+		t.Fatalf("a smaller debit below a covered funds check invalidated %v", inv)
+	}
+	// Now 45: the bound 55 no longer covers 60, fees or not.
+	if inv := s.Finish(0, []KeyWrite{nonce(2), credit(-45)}, nil); !slices.Contains(inv, 2) {
+		t.Fatalf("a debit breaking the bound invalidated %v, want transaction 2", inv)
+	}
+	s.Begin(2, 1)
+	if inv := s.Finish(2, []KeyWrite{nonce(3), credit(-28)}, nil); len(inv) != 0 {
+		t.Fatalf("payment 2 invalidated %v", inv)
+	}
+	// Final: 100 - 45 + 5 - 28 = 32, exact once the prefix is final.
+	s.SetCommitted(3)
+	if yes, blk, _ := s.BalanceAtLeast(3, 0, cb, uint256.NewInt(32)); !yes || blk >= 0 {
+		t.Fatalf("exact funds check 32 of 32: %v, blocked by %d", yes, blk)
+	}
+	if yes, blk, _ := s.BalanceAtLeast(3, 0, cb, uint256.NewInt(33)); yes || blk >= 0 {
+		t.Fatalf("exact funds check 33 of 32: %v, blocked by %d", yes, blk)
+	}
+	s.Finish(3, nil, nil)
+	s.SetCommitted(4)
+	d, err := s.DiffAt(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := d[cb]; a == nil || a.Balance.Uint64() != 32 || a.Nonce != 3 {
+		t.Fatalf("final coinbase %+v, want balance 32 nonce 3", a)
 	}
 }

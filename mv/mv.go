@@ -578,6 +578,13 @@ const belowScan = 8
 // last write; ash, when not nil, is the account's shard (locked too), whose
 // storage-reset element is consulted (see lockKey).
 func (s *Store) valueAt(ash *shard, e *element, tx int) (Value, int, error) {
+	return s.valueAtOr(ash, e, tx, false)
+}
+
+// valueAtOr is valueAt; with lower set, the fee sink's balance (see
+// sinkValue) is answered before the final prefix reaches tx, with a
+// lower bound of it rather than AwaitPrefix.
+func (s *Store) valueAtOr(ash *shard, e *element, tx int, lower bool) (Value, int, error) {
 	if e.key.Kind == Slot && ash != nil {
 		if ce := ash.clearedElem(e.key.Addr); ce != nil {
 			if j := ce.below(tx); j >= 0 {
@@ -607,7 +614,7 @@ func (s *Store) valueAt(ash *shard, e *element, tx int) (Value, int, error) {
 			return Value{}, v.tx, nil
 		}
 		if !v.w.Credit {
-			return s.withCredits(e, v.w.Val, v.tx, tx, credits, &sum)
+			return s.withCredits(e, v.w.Val, v.tx, tx, credits, &sum, lower)
 		}
 		c := v.w.Val.Balance()
 		sum.Add(&sum, &c)
@@ -615,20 +622,20 @@ func (s *Store) valueAt(ash *shard, e *element, tx int) (Value, int, error) {
 	}
 	if lo > 0 {
 		sum.Add(&sum, &f.sum)
-		return s.withCredits(e, f.val, f.from, tx, credits || f.credits, &sum)
+		return s.withCredits(e, f.val, f.from, tx, credits || f.credits, &sum, lower)
 	}
 	if err := s.loadBase(e); err != nil {
 		return Value{}, -1, err
 	}
-	return s.withCredits(e, e.base, -1, tx, credits, &sum)
+	return s.withCredits(e, e.base, -1, tx, credits, &sum, lower)
 }
 
 // withCredits is valueAt's end: v, written by transaction from (-1: the
 // base), plus the credits above it (sum, when credits), plus, for the fee
-// sink, the fees between from and tx (sinkValue).
-func (s *Store) withCredits(e *element, v Value, from, tx int, credits bool, sum *uint256.Int) (Value, int, error) {
+// sink, the fees between from and tx (sinkValue; lower as for valueAtOr).
+func (s *Store) withCredits(e *element, v Value, from, tx int, credits bool, sum *uint256.Int, lower bool) (Value, int, error) {
 	if e == s.sinkBal {
-		return s.sinkValue(v, from, tx, credits, sum)
+		return s.sinkValue(v, from, tx, credits, sum, lower)
 	}
 	return addCredits(v, credits, sum), -1, nil
 }
@@ -708,9 +715,24 @@ func unfold(e *element, i int) {
 // transaction from (-1: the base), plus the credits above it, plus the
 // fees of the transactions between from and tx, once all of those are
 // final (AwaitPrefix until then).
-func (s *Store) sinkValue(v Value, from, tx int, credits bool, sum *uint256.Int) (Value, int, error) {
+//
+// With lower set, a read above the final prefix gets a lower bound of the
+// balance instead: the value without any fees. Every fee is a credit in
+// [0, 2^128) (isSinkCredit; the sink's own debits are versions), so the
+// fees can only raise the balance, and when the bound is below 2^254 the
+// balance stays below 2^255 whatever they come to: a funds check that
+// holds on the bound ("bound >= need", atLeast) holds on the balance, now
+// and after any change of the fees. Such a reader depends on the versions
+// alone, which the one rule guards as for any element. (AwaitPrefix when
+// the bound is 2^254 or more.)
+func (s *Store) sinkValue(v Value, from, tx int, credits bool, sum *uint256.Int, lower bool) (Value, int, error) {
 	hi := min(tx, s.n)
 	if hi > int(s.committed.Load()) {
+		if lower {
+			if b := addCredits(v, credits, sum); b.Word[0] < 0x40 {
+				return b, -1, nil
+			}
+		}
 		return Value{}, AwaitPrefix, nil
 	}
 	if s.sinkFees(from, hi, sum) {
@@ -822,11 +844,23 @@ func (s *Store) BalanceAtLeast(tx, inc int, addr common.Address, x *uint256.Int)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	e := sh.elem(kb)
-	v, blk, err := s.valueFor(sh, nil, e, tx, inc)
+	if int(s.inc[tx].Load()) != inc {
+		return false, -1, ErrStale
+	}
+	// On the fee sink, a lower bound of the balance (sinkValue) is
+	// enough when it covers x; if it does not, the read waits for the
+	// final prefix, which gives the exact balance.
+	v, blk, err := s.valueAtOr(nil, e, tx, true)
+	bound := BalanceValue(x)
+	if err == nil && blk < 0 && e == s.sinkBal && tx > int(s.committed.Load()) && !atLeast(&v, bound) {
+		blk = AwaitPrefix
+	}
+	if blk >= 0 {
+		sh.conflict(e.key).Waits++
+	}
 	if err != nil || blk >= 0 {
 		return false, blk, err
 	}
-	bound := BalanceValue(x)
 	if !atLeast(&v, bound) {
 		return false, -1, nil
 	}
@@ -1092,7 +1126,9 @@ func (s *Store) check(b *FinishBuf, sh, ash *shard, e *element, tx, committed in
 		if r <= tx || r > limit || slices.Contains(b.out, r) {
 			continue
 		}
-		now, blk, err := s.valueAt(ash, e, r)
+		// A predicate reader of the fee sink is checked on the lower
+		// bound it was answered on (sinkValue).
+		now, blk, err := s.valueAtOr(ash, e, r, rd.kind == readAtLeast)
 		if rd.kind != readExact && err == nil && blk >= 0 && blk != AwaitPrefix {
 			// A writer between is running again: the value the reader
 			// should see is not known yet. An exact reader is given up
@@ -1268,6 +1304,9 @@ func (s *Store) expect(e *element, tx int, w Write) {
 	s.written[tx] = append(s.written[tx], e)
 }
 
+// Committed returns the length of the final prefix (SetCommitted).
+func (s *Store) Committed() int { return int(s.committed.Load()) }
+
 // Current reports whether inc is tx's current incarnation (see Begin).
 func (s *Store) Current(tx, inc int) bool { return int(s.inc[tx].Load()) == inc }
 
@@ -1307,7 +1346,11 @@ const AwaitPrefix = math.MaxInt32
 // writes of the balance (by transactions that observed it) stay versions.
 // Reading the coinbase's balance is rare (its own transactions, payments
 // that check it); a reader that does gives up speculation at that read,
-// where before it was invalidated by each fee below that changed.
+// where before it was invalidated by each fee below that changed. The
+// exception is a funds check, which a lower bound answers before the
+// final prefix (sinkValue): the coinbase's own debits stay versions
+// (isSinkCredit), so that a pool paying out from its coinbase runs in
+// parallel.
 func (s *Store) SetFeeSink(addr common.Address) {
 	n := s.n
 	s.fees = resize(s.fees, n)
@@ -1319,9 +1362,16 @@ func (s *Store) SetFeeSink(addr common.Address) {
 	sh.mu.Unlock()
 }
 
-// isSinkCredit reports whether w is a credit to the fee sink.
+// isSinkCredit reports whether w is a fee to the fee sink: a credit below
+// 2^128. A transaction's fee is one (a value sent to the coinbase with it
+// too); what a transaction of the coinbase itself writes is not: its net
+// credit is negative (it pays its gas at the base fee and its value), a
+// word at or above 2^255. Such debits, and any credit of 2^128 or more,
+// stay versions of the element, which the one rule guards, so that the
+// fees can only raise the balance (the lower bound of sinkValue).
 func (s *Store) isSinkCredit(kw *KeyWrite) bool {
-	return s.sinkBal != nil && kw.Write.Credit && kw.Key.Kind == Balance && kw.Key.Addr == s.sinkBal.key.Addr
+	return s.sinkBal != nil && kw.Write.Credit && kw.Key.Kind == Balance && kw.Key.Addr == s.sinkBal.key.Addr &&
+		[16]byte(kw.Write.Val.Word[:16]) == [16]byte{}
 }
 
 // sinkFees adds to sum the fees of the transactions in (from, hi) (all

@@ -40,7 +40,7 @@ func TestFundsCheckCommutes(t *testing.T) {
 		spend.Value.SetUint64(1e6)
 		txs := []*chain.Message{pay, spend}
 		want, wantDiff := serialValid(t, tc.name, rules, txs, pre)
-		rep := simulatedAsSerial(t, tc.name, rules, txs, pre, SimOptions{Cores: 2}, want, wantDiff)
+		rep := simulatedAsSerial(t, tc.name, rules, testEnv(), txs, pre, SimOptions{Cores: 2}, want, wantDiff)
 		if (rep.Reexecutions > 0) != tc.wantReexec {
 			t.Fatalf("%s: %d re-executions, want re-execution %v", tc.name, rep.Reexecutions, tc.wantReexec)
 		}
@@ -140,9 +140,9 @@ func serialValid(t *testing.T, what string, rules *fork.Rules, txs []*chain.Mess
 
 // simulatedAsSerial simulates txs (testEnv) with opt, fails t unless the
 // results and the state diff equal the serial ones, and returns the report.
-func simulatedAsSerial(t *testing.T, what string, rules *fork.Rules, txs []*chain.Message, pre state.Source, opt SimOptions, want []*chain.Result, wantDiff state.Diff) *SimReport {
+func simulatedAsSerial(t *testing.T, what string, rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, pre state.Source, opt SimOptions, want []*chain.Result, wantDiff state.Diff) *SimReport {
 	t.Helper()
-	got, gotDiff, rep, err := Simulate(rules, testEnv(), txs, pre, opt)
+	got, gotDiff, rep, err := Simulate(rules, env, txs, pre, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func TestPaymentCommutesWithNonce(t *testing.T) {
 		pay.Value.SetUint64(1e15)
 		txs := []*chain.Message{spend, pay}
 		want, wantDiff := serialValid(t, tc.name, rules, txs, pre)
-		rep := simulatedAsSerial(t, tc.name, rules, txs, pre, SimOptions{Cores: 2}, want, wantDiff)
+		rep := simulatedAsSerial(t, tc.name, rules, testEnv(), txs, pre, SimOptions{Cores: 2}, want, wantDiff)
 		if (rep.Reexecutions > 0) != tc.wantReexec {
 			t.Fatalf("%s: %d re-executions, want re-execution %v", tc.name, rep.Reexecutions, tc.wantReexec)
 		}
@@ -222,7 +222,7 @@ func TestDepositsDoNotWaitForWallet(t *testing.T) {
 		txs = append(txs, m)
 	}
 	want, wantDiff := serialValid(t, "deposits", rules, txs, pre)
-	rep := simulatedAsSerial(t, "deposits", rules, txs, pre, SimOptions{Cores: 8}, want, wantDiff)
+	rep := simulatedAsSerial(t, "deposits", rules, testEnv(), txs, pre, SimOptions{Cores: 8}, want, wantDiff)
 	if rep.Parks != 0 || rep.Reexecutions != 0 {
 		t.Fatalf("%d parks, %d re-executions; want none (hot: %+v)", rep.Parks, rep.Reexecutions, rep.Hot)
 	}

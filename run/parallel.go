@@ -249,7 +249,7 @@ func parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	opt.MaxRuns = runsBound(opt.MaxRuns, opt.Workers)
 	if opt.MaxBatch > 0 && len(txs) > opt.MaxBatch {
 		if decline && !opt.Force {
-			if why := blockStructure(txs, env.Coinbase, opt.Workers).serialWhy(len(txs), opt.MinBound); why != "" {
+			if why := blockStructure(txs, opt.Workers).serialWhy(len(txs), opt.MinBound); why != "" {
 				stats.Serial, stats.Runs, stats.Fallback = true, len(txs), why
 				return nil, nil, chain.ErrDeclined
 			}
@@ -278,7 +278,7 @@ func parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 			}
 		}()
 	}
-	bs := blockStructure(txs, env.Coinbase, opt.Workers)
+	bs := blockStructure(txs, opt.Workers)
 	if why := bs.serialWhy(len(txs), opt.MinBound); why != "" && !opt.Force {
 		begin.Store(2)
 		stats.Serial, stats.Runs, stats.Fallback = true, len(txs), why

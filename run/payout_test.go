@@ -180,7 +180,7 @@ func TestPayoutAdversarial(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st := blockStructure(g.txs, g.env.Coinbase, 8)
+		st := blockStructure(g.txs, 8)
 		for i, p := range st.payout {
 			if p {
 				payouts++

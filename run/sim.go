@@ -200,7 +200,9 @@ const (
 	depValue simDep = iota
 	// depAtLeast: a predicate read (balance >= X): the last full write of
 	// the balance, not the credits and debits above it (which left it
-	// true).
+	// true). On the fee sink, one answered on the lower bound without the
+	// fees (before the final prefix reached the reader); one answered
+	// after it is a depValue read.
 	depAtLeast
 	// depNonceClass: an account read that kept the nonce as a class: the
 	// write that last changed the class, not the nonce rises above it.
@@ -291,7 +293,13 @@ func (v *simView) BalanceAtLeast(addr common.Address, x *uint256.Int) (bool, err
 	}
 	if ok {
 		_, kb := mv.AccountKeys(addr)
-		v.run.reads = append(v.run.reads, simRead{key: kb, off: v.run.meter.work, dep: depAtLeast})
+		dep := depAtLeast
+		if v.s.IsFeeSink(kb) && v.run.tx <= v.s.Committed() {
+			// Answered on the exact balance, after the final prefix
+			// (mv.Store.BalanceAtLeast): it depends on every fee below.
+			dep = depValue
+		}
+		v.run.reads = append(v.run.reads, simRead{key: kb, off: v.run.meter.work, dep: dep})
 	}
 	return ok, err
 }
@@ -416,7 +424,7 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		return nil, nil, nil, err
 	}
 	rep.SerialTime = serialTime
-	st := blockStructure(txs, env.Coinbase, opt.Cores)
+	st := blockStructure(txs, opt.Cores)
 	why, chainBound := st.serialWhy(n, opt.MinBound), st.bound
 	if n < opt.MinTxs || n == 0 || why != "" {
 		res, d, err := Serial(rules, env, txs, src)
@@ -603,7 +611,7 @@ func criticalPaths(store *mv.Store, final []*simRun, k int, m *CostModel, rep *S
 			var srcs []int
 			switch {
 			case expected(i, rd.key):
-			case rd.dep == depAtLeast && !store.IsFeeSink(rd.key):
+			case rd.dep == depAtLeast:
 				if w := store.WriterBelow(i, rd.key); w >= 0 {
 					srcs = []int{w}
 				}

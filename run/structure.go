@@ -117,13 +117,12 @@ func maxCost(m *chain.Message) (uint256.Int, bool) {
 	return c, true
 }
 
-// blockStructure reads the structure of txs for a run on cores; coinbase
-// is the block's fee recipient, whose payments are never a payout: its
-// balance takes every transaction's fee, and a funds check on it waits
-// for the final prefix anyway, so expecting its writes would gain nothing
-// (a choice for speed: it would be sound). Below payoutMinCores there are
-// no payouts.
-func blockStructure(txs []*chain.Message, coinbase common.Address, cores int) *structure {
+// blockStructure reads the structure of txs for a run on cores. Below
+// payoutMinCores there are no payouts. The block's coinbase may be a
+// payer too (a mining pool paying its members): its funds checks are
+// answered on a lower bound of its balance, without the fees that every
+// transaction credits it with (mv.Store.BalanceAtLeast).
+func blockStructure(txs []*chain.Message, cores int) *structure {
 	st := &structure{bound: 1, prev: make([]int32, len(txs)), next: make([]bool, len(txs)),
 		pos: make([]int32, len(txs)), payout: make([]bool, len(txs))}
 	if len(txs) == 0 {
@@ -157,7 +156,7 @@ func blockStructure(txs []*chain.Message, coinbase common.Address, cores int) *s
 			ci = table[j] - 1
 			if ci < 0 {
 				ci = int32(len(chains))
-				chains = append(chains, chainOf{last: -1, from: m.From, plain: m.From != coinbase && cores >= payoutMinCores})
+				chains = append(chains, chainOf{last: -1, from: m.From, plain: cores >= payoutMinCores})
 				table[j] = ci + 1
 				break
 			}

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/holiman/uint256"
 	"github.com/velarium/velarium/chain"
 	"github.com/velarium/velarium/fork"
@@ -35,7 +34,7 @@ func TestSenderChainBound(t *testing.T) {
 		{[]int{0, 0, 1, 1, 2, 2}, 3, false},
 	}
 	for _, c := range cases {
-		st := blockStructure(mk(c.senders...), common.Address{}, 8)
+		st := blockStructure(mk(c.senders...), 8)
 		if st.bound != c.want {
 			t.Errorf("senders %v: bound %v, want %v", c.senders, st.bound, c.want)
 		}
@@ -46,13 +45,13 @@ func TestSenderChainBound(t *testing.T) {
 	// Gas limits weigh: one heavy transaction of a sender among light ones.
 	txs := mk(0, 1, 2)
 	txs[0].Gas = 10 * 21000
-	if st := blockStructure(txs, common.Address{}, 8); st.heaviest != eoa(0) || st.share != 1 || st.bound != 12.0/10 {
+	if st := blockStructure(txs, 8); st.heaviest != eoa(0) || st.share != 1 || st.bound != 12.0/10 {
 		t.Errorf("heavy sender: bound %v, sender %v (%d txs)", st.bound, st.heaviest, st.share)
 	}
 	// Each transaction waits for its sender's previous one; the
 	// transactions of senders that send more than once, the last one
 	// included, predict their writes.
-	st := blockStructure(mk(0, 1, 0, 2, 0), common.Address{}, 8)
+	st := blockStructure(mk(0, 1, 0, 2, 0), 8)
 	if want := []int32{-1, -1, 0, -1, 2}; !slices.Equal(st.prev, want) {
 		t.Errorf("prev %v, want %v", st.prev, want)
 	}
@@ -101,7 +100,7 @@ func TestBoostBounded(t *testing.T) {
 		var speedup [2]float64
 		for i, minCores := range []int{1 << 30, 4} { // without, with the boost
 			boostMinCores = minCores
-			rep := simulatedAsSerial(t, "boost", rules, txs, pre, SimOptions{Cores: cores, Adaptive: true, MinTxs: 16}, want, wantDiff)
+			rep := simulatedAsSerial(t, "boost", rules, testEnv(), txs, pre, SimOptions{Cores: cores, Adaptive: true, MinTxs: 16}, want, wantDiff)
 			if rep.SerialFrom >= 0 {
 				t.Fatalf("%d cores, boost %v: fell back to serial from %d (%d re-executions)", cores, i == 1, rep.SerialFrom, rep.Reexecutions)
 			}
@@ -133,12 +132,22 @@ func TestPayoutRunsInParallel(t *testing.T) {
 		fast    bool
 		workers []int
 		gap     bool // payment 10 skips a nonce: it and every later one are invalid
+		pool    bool // the payer is the coinbase
 	}{
-		{"payout", 1e18, false, true, []int{2, 4, 8}, false},
-		{"payout to contracts", 1e18, true, true, []int{4}, false},
-		{"poor payer", 48 * 21000 * 12, false, false, []int{4, 8}, false},
-		{"nonce gap", 1e18, false, false, []int{4, 8}, true},
+		{"payout", 1e18, false, true, []int{2, 4, 8}, false, false},
+		{"payout to contracts", 1e18, true, true, []int{4}, false, false},
+		{"poor payer", 48 * 21000 * 12, false, false, []int{4, 8}, false, false},
+		{"nonce gap", 1e18, false, false, []int{4, 8}, true, false},
+		// A pool paying from its coinbase: each payment credits the payer
+		// its own fee, and every funds check is answered on the balance
+		// without the fees (mv.Store.BalanceAtLeast).
+		{"pool payout", 1e18, false, true, []int{4, 8}, false, true},
+		{"poor pool", 48 * 21000 * 12, false, false, []int{4, 8}, false, true},
 	} {
+		env := testEnv()
+		if tc.pool {
+			env.Coinbase = eoa(0)
+		}
 		pre := state.NewMem()
 		pre.SetAccount(eoa(0), state.Account{Nonce: 3, Balance: *uint256.NewInt(tc.balance)})
 		var txs []*chain.Message
@@ -156,16 +165,16 @@ func TestPayoutRunsInParallel(t *testing.T) {
 			m.Value.SetUint64(uint64(1 + i))
 			txs = append(txs, m)
 		}
-		want, wantDiff, err := Serial(rules, testEnv(), txs, pre)
+		want, wantDiff, err := Serial(rules, env, txs, pre)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rep := simulatedAsSerial(t, tc.name, rules, txs, pre, SimOptions{Cores: 8, MinTxs: 16, MinBound: DefaultMinBound, Adaptive: true}, want, wantDiff)
+		rep := simulatedAsSerial(t, tc.name, rules, env, txs, pre, SimOptions{Cores: 8, MinTxs: 16, MinBound: DefaultMinBound, Adaptive: true}, want, wantDiff)
 		if tc.fast && (rep.Serial || rep.Parks != 0 || rep.Reexecutions != 0 || rep.Speedup < 3) {
 			t.Errorf("%s on 8 simulated cores: speedup %.2f, %d parks, %d re-executions (serially: %v), want > 3 without either", tc.name, rep.Speedup, rep.Parks, rep.Reexecutions, rep.Serial)
 		}
 		for _, w := range tc.workers {
-			got, gotDiff, err := Parallel(rules, testEnv(), txs, pre, DefaultOptions(w), nil)
+			got, gotDiff, err := Parallel(rules, env, txs, pre, DefaultOptions(w), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
