@@ -625,7 +625,7 @@ func spinUntil(c *atomic.Int32, n int32) {
 func batched(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src state.Source, opt Options, stats *Stats) ([]*chain.Result, state.Diff, error) {
 	ov := state.NewOverlay(src)
 	out := make([]*chain.Result, 0, len(txs))
-	total := Stats{Txs: len(txs), SerialFrom: -1}
+	total := Stats{Txs: len(txs), SerialFrom: -1, Serial: true}
 	for lo := 0; lo < len(txs); lo += opt.MaxBatch {
 		hi := min(lo+opt.MaxBatch, len(txs))
 		var st Stats
@@ -640,6 +640,7 @@ func batched(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src s
 		total.Runs += st.Runs
 		total.Reexecutions += st.Reexecutions
 		total.Parks += st.Parks
+		total.Serial = total.Serial && st.Serial // serially only if every batch was
 		if st.Fallback != "" {
 			total.Fallback = st.Fallback
 		}

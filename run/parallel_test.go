@@ -371,7 +371,8 @@ func TestSimulatorDeterministic(t *testing.T) {
 // sender's nonce chain) to chain.ExecuteBlock's own loop
 // (chain.ErrDeclined), and runs the others, a payout among them (its
 // chain of plain payments is expected, not run in order); both give
-// serial's block.
+// serial's block. Stats.Serial says whether the block ran serially, also
+// when it ran in batches (MaxBatch) that each did.
 func TestExecutorDeclines(t *testing.T) {
 	c := chain.SingleFork(fork.Cancun, 1)
 	pre := state.NewMem()
@@ -400,15 +401,18 @@ func TestExecutorDeclines(t *testing.T) {
 		txs     []*chain.Message
 		workers int
 		decline bool
+		serial  bool   // Stats.Serial
 		why     string // in Stats.Fallback
 	}{
-		{"4 txs", small, 2, true, ""},
-		{"one sender", oneSender, 2, true, "sender"},
-		{"one sender, batches of 8", oneSender, 2, true, "sender"}, // MaxBatch below
-		{"24 senders", spread, 2, false, ""},
-		{"a payout on 2 workers (chained: see payoutMinCores)", payout, 2, true, "sender"},
-		{"a payout on 4 workers", payout, 4, false, ""},
-		{"24 senders, 1 worker", spread, 1, true, ""},
+		{"4 txs", small, 2, true, true, ""},
+		{"one sender", oneSender, 2, true, true, "sender"},
+		{"one sender, batches of 8", oneSender, 2, true, true, "sender"}, // MaxBatch below
+		{"24 senders", spread, 2, false, false, ""},
+		// Batches of 8, under MinTxs: each runs serially, so does the block.
+		{"24 senders, batches of 8", spread, 2, false, true, ""},
+		{"a payout on 2 workers (chained: see payoutMinCores)", payout, 2, true, true, "sender"},
+		{"a payout on 4 workers", payout, 4, false, false, ""},
+		{"24 senders, 1 worker", spread, 1, true, true, ""},
 	} {
 		b := &chain.Block{Header: chain.Header{Number: 1, GasLimit: 30_000_000, BaseFee: uint256.NewInt(7), Coinbase: common.HexToAddress("0xc0")}, Txs: tc.txs}
 		want, err := chain.ExecuteBlock(c, b, pre, chain.BlockOptions{})
@@ -431,8 +435,8 @@ func TestExecutorDeclines(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: executor: %v", tc.name, err)
 		}
-		if declined != tc.decline || st.Serial != tc.decline || !strings.Contains(st.Fallback, tc.why) || st.Runs != len(tc.txs) {
-			t.Fatalf("%s: declined %v (stats: serial %v, %d runs, %q), want %v (%q)", tc.name, declined, st.Serial, st.Runs, st.Fallback, tc.decline, tc.why)
+		if declined != tc.decline || st.Serial != tc.serial || !strings.Contains(st.Fallback, tc.why) || st.Runs != len(tc.txs) {
+			t.Fatalf("%s: declined %v (stats: serial %v, %d runs, %q), want %v (serial %v, %q)", tc.name, declined, st.Serial, st.Runs, st.Fallback, tc.decline, tc.serial, tc.why)
 		}
 		if got.ReceiptsRoot != want.ReceiptsRoot || got.GasUsed != want.GasUsed || !bytes.Equal(got.Diff.Encode(), want.Diff.Encode()) {
 			t.Fatalf("%s: block differs from serial", tc.name)
