@@ -187,3 +187,80 @@ func TestPoolPayout(t *testing.T) {
 		t.Fatalf("final coinbase %+v, want balance 32 nonce 3", a)
 	}
 }
+
+// TestPoolPayoutFolded: the lower bound over a fold (the sink's versions
+// of final transactions folded, see fold) and a final prefix that has
+// fees: the bound leaves out every fee, final or not; the exact value at
+// the prefix adds them. Payments of the coinbase at even indices (each
+// expected to debit 5, really 4), fees of 1 at odd ones.
+func TestPoolPayoutFolded(t *testing.T) {
+	cb := common.HexToAddress("0xc0")
+	_, kb := AccountKeys(cb)
+	base := state.NewMem()
+	base.SetAccount(cb, state.Account{Balance: *uint256.NewInt(100)})
+	s := New(base, 20)
+	s.SetFeeSink(cb)
+	for i := range 10 {
+		if err := s.ExpectPayment(2*i, i, cb, uint256.NewInt(5)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for tx := range 20 {
+		s.Begin(tx, 0)
+	}
+	credit := func(x int64) []KeyWrite {
+		var c uint256.Int
+		if x < 0 {
+			c.Neg(uint256.NewInt(uint64(-x)))
+		} else {
+			c.SetUint64(uint64(x))
+		}
+		return []KeyWrite{{kb, Write{Val: BalanceValue(&c), Credit: true}}}
+	}
+	for i := range 8 {
+		s.Finish(2*i+1, credit(1), nil)
+	}
+	for i := range 6 {
+		s.Finish(2*i, credit(-4), nil)
+	}
+	s.SetCommitted(12)
+	atLeast := func(tx int, x uint64) (bool, int) {
+		yes, blk, err := s.BalanceAtLeast(tx, 0, cb, uint256.NewInt(x))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return yes, blk
+	}
+	// At the prefix, exact: 100 - 6*4 + 6 fees.
+	if yes, blk := atLeast(12, 82); !yes || blk >= 0 {
+		t.Fatalf("exact 82 of 82 at the prefix: %v, blocked by %d", yes, blk)
+	}
+	if yes, blk := atLeast(12, 83); yes || blk >= 0 {
+		t.Fatalf("exact 83 of 82 at the prefix: %v, blocked by %d", yes, blk)
+	}
+	// Above it, the bound: 100 - 6*4 - 5 - 5 (12 and 14 expected), no fees.
+	if yes, blk := atLeast(16, 66); !yes || blk >= 0 {
+		t.Fatalf("bound 66 of 66: %v, blocked by %d", yes, blk)
+	}
+	if yes, blk := atLeast(16, 67); yes || blk != AwaitPrefix {
+		t.Fatalf("bound 67 of 66: %v, blocked by %d, want a wait", yes, blk)
+	}
+	if inv := s.Finish(14, credit(-20), nil); !slices.Contains(inv, 16) {
+		t.Fatalf("payment 14 debiting 20, not 5: invalidated %v, want 16", inv)
+	}
+	for _, tx := range []int{12, 16, 18} {
+		s.Finish(tx, credit(-4), nil)
+	}
+	for _, tx := range []int{17, 19} {
+		s.Finish(tx, credit(1), nil)
+	}
+	s.SetCommitted(20)
+	d, err := s.DiffAt(20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 100 - 4*9 - 20 + 10 fees.
+	if a := d[cb]; a == nil || a.Balance.Uint64() != 54 {
+		t.Fatalf("final coinbase %+v, want balance 54", a)
+	}
+}

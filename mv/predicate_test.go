@@ -8,11 +8,17 @@ import (
 	"pgregory.net/rapid"
 )
 
-// genB draws a balance or delta: small, or near 2^254, 2^255 or 2^256.
+// genB draws a balance or delta: small, or near 2^128 (where fees to the
+// fee sink end, isSinkCredit), 2^254, 2^255 or 2^256.
 func genB(t *rapid.T, l string) *uint256.Int {
 	two255 := new(uint256.Int).Lsh(uint256.NewInt(1), 255)
+	two128 := new(uint256.Int).Lsh(uint256.NewInt(1), 128)
 	k := uint256.NewInt(rapid.Uint64Range(0, 200).Draw(t, l+"k"))
-	switch rapid.IntRange(0, 5).Draw(t, l+"kind") {
+	switch rapid.IntRange(0, 7).Draw(t, l+"kind") {
+	case 6:
+		return new(uint256.Int).Sub(two128, k)
+	case 7:
+		return new(uint256.Int).Add(two128, k)
 	case 0, 1:
 		return k
 	case 2:

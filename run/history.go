@@ -42,7 +42,8 @@ func (h *History) add(k mv.Key, n int) {
 	m[k] += n
 }
 
-// Learn records the conflicts a finished batch met.
+// Learn records the conflicts a finished batch met (not on the fee sink's
+// balance: see learnNow).
 func (h *History) Learn(s *mv.Store) {
 	if h == nil {
 		return
@@ -50,7 +51,7 @@ func (h *History) Learn(s *mv.Store) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for k, c := range s.Conflicts() {
-		if c.Invalidations > 0 && (k.Kind == mv.Slot || k.Kind == mv.Balance) {
+		if c.Invalidations > 0 && (k.Kind == mv.Slot || k.Kind == mv.Balance) && !s.IsFeeSink(k) {
 			h.add(k, c.Invalidations)
 		}
 	}
@@ -99,7 +100,10 @@ func (h *History) learnNow(store *mv.Store, sc *sched.Sched, txs []*chain.Messag
 		return
 	}
 	for _, k := range hot {
-		if k.Kind != mv.Slot && k.Kind != mv.Balance {
+		if k.Kind != mv.Slot && k.Kind != mv.Balance || store.IsFeeSink(k) {
+			// The fee sink's readers are funds checks on a bound that
+			// only its own debits change (mv.Store.SetFeeSink): a
+			// transaction calling the coinbase is no writer to wait for.
 			continue
 		}
 		h.mu.Lock()

@@ -182,3 +182,64 @@ func TestPayoutRunsInParallel(t *testing.T) {
 		}
 	}
 }
+
+// TestSimPoolCriticalPath: the simulator's critical path for a pool's
+// funds checks on its coinbase (the fee sink). One answered on the lower
+// bound, before the final prefix reached it, depends on no fee and no
+// other payment's debit (depAtLeast, as for any payer): a rich pool's
+// payout has a short critical path. One answered after the final prefix
+// (a pool too poor to pay without the block's fees) depends on every fee
+// and debit below it (depValue): the payments form a chain, several times
+// longer. Either way the speedup stays within the bound the path gives
+// (efficiency <= 1: the path is one).
+func TestSimPoolCriticalPath(t *testing.T) {
+	rules := fork.Get(fork.Cancun)
+	pool := eoa(0)
+	share := map[bool]float64{}
+	for _, rich := range []bool{true, false} {
+		name := map[bool]string{true: "rich pool", false: "poor pool"}[rich]
+		pre := state.NewMem()
+		if rich {
+			pre.SetAccount(pool, state.Account{Balance: *uint256.NewInt(1e18)})
+		}
+		env := testEnv()
+		env.Coinbase = pool
+		var txs []*chain.Message
+		for i := range 24 {
+			// Another sender's payment, paying the pool a tip (30 - 10)
+			// of 420000: what a poor pool lives on.
+			from := eoa(100 + i)
+			pre.SetAccount(from, state.Account{Balance: *uint256.NewInt(1e18)})
+			to := eoa(200 + i)
+			m := &chain.Message{From: from, To: &to, Gas: 21000}
+			m.GasPrice.SetUint64(30)
+			txs = append(txs, m)
+			// The pool's payment: its gas at the base fee, and 1 wei.
+			to2 := eoa(300 + i)
+			p := &chain.Message{From: pool, To: &to2, Nonce: uint64(i), Gas: 21000}
+			p.GasPrice.SetUint64(12)
+			p.Value.SetUint64(1)
+			txs = append(txs, p)
+		}
+		want, wantDiff, err := Serial(rules, env, txs, pre)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range want {
+			if r.Err != nil {
+				t.Fatalf("%s: transaction %d invalid serially: %v", name, i, r.Err)
+			}
+		}
+		rep := simulatedAsSerial(t, name, rules, env, txs, pre, SimOptions{Cores: 8, MinTxs: 16, MinBound: DefaultMinBound}, want, wantDiff)
+		share[rich] = rep.CriticalPath / rep.TotalWork
+		if rep.Efficiency > 1.0001 {
+			t.Errorf("%s: speedup %.2f above the bound %.2f: the critical path %.0f is not one", name, rep.Speedup, rep.Bound, rep.CriticalPath)
+		}
+		if rich && rep.Speedup < 3 {
+			t.Errorf("%s: speedup %.2f, want > 3x", name, rep.Speedup)
+		}
+	}
+	if share[false] < 3*share[true] {
+		t.Errorf("critical path: %.1f%% of the work for the poor pool, %.1f%% for the rich one: want the poor pool's payments chained", 100*share[false], 100*share[true])
+	}
+}
