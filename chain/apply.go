@@ -37,6 +37,11 @@ type Result struct {
 	// (SetBloom; a parallel executor does it in the worker that ran the
 	// transaction), nil otherwise: ExecuteBlock computes it then.
 	LogsBloom *types.Bloom
+	// leaf is the reference of the receipt's leaf in the block's receipts
+	// trie, hashed ahead by a parallel executor (ReceiptLeaves.Hash) for
+	// the block, index, type and cumulative gas in leafOf; nil if not.
+	leaf   []byte
+	leafOf leafOf
 }
 
 // SetBloom computes LogsBloom (left nil without logs: an empty bloom).

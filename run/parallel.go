@@ -56,6 +56,12 @@ type Options struct {
 	// produces (chain.Result.SetBloom), which chain.ExecuteBlock would
 	// otherwise compute after the block, on one core (Executor sets it).
 	Blooms bool
+	// Leaves: as the final prefix grows, the worker that grew it hashes
+	// the receipts trie's leaves of the transactions that became final
+	// (chain.ReceiptLeaves), which chain.ExecuteBlock would otherwise
+	// hash after the block (Executor sets it; not for batches, whose
+	// indices and gas are not the block's).
+	Leaves bool
 }
 
 // DefaultOptions returns sensible defaults for w workers.
@@ -208,7 +214,7 @@ func serialInto(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, ov
 // Executor returns a chain.TxExecutor running transactions on opt.Workers
 // goroutines. stats, when not nil, receives the figures of each call.
 func Executor(opt Options, stats *Stats) chain.TxExecutor {
-	opt.Blooms = true // for the receipts ExecuteBlock builds
+	opt.Blooms, opt.Leaves = true, true // for the receipts ExecuteBlock builds
 	return func(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src state.Source) ([]*chain.Result, state.Diff, error) {
 		return parallel(rules, env, txs, src, opt, stats, true)
 	}
@@ -300,6 +306,13 @@ func parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		}
 	}()
 	results := make([]*chain.Result, n)
+	// The receipts trie's leaves (opt.Leaves): cumGas[k] is the block's
+	// gas up to transaction k, filled as the final prefix grows.
+	var leaves *chain.ReceiptLeaves
+	var cumGas []uint64
+	if opt.Leaves {
+		leaves, cumGas = chain.NewReceiptLeaves(n), make([]uint64, n)
+	}
 	execs := make([]*chain.Exec, n)
 	views := make([]*view, n)
 	// mu guards the scheduler and the tables here. The store's writing
@@ -378,6 +391,7 @@ func parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		var fb mv.FinishBuf  // and its buffers for recording them
 		var inval []int      // readers its transaction's Finishes invalidated
 		var hot []mv.Key     // elements that invalidated them
+		var final []int      // transactions its result made final, to hash (opt.Leaves)
 		mu.Lock()
 		defer mu.Unlock()
 		for {
@@ -474,11 +488,22 @@ func parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 				restart(t.Tx)
 			default:
 				results[t.Tx] = res
+				c0 := sc.Committed()
 				sc.Finish(t.Tx, inval)
 				for _, r := range inval {
 					restart(r)
 				}
 				store.SetCommitted(sc.Committed())
+				if leaves != nil {
+					final = final[:0]
+					for k := c0; k < sc.Committed(); k++ {
+						cumGas[k] = results[k].GasUsed
+						if k > 0 {
+							cumGas[k] += cumGas[k-1]
+						}
+						final = append(final, k)
+					}
+				}
 				if opt.History != nil && len(hot) > 0 {
 					opt.History.learnNow(store, sc, txs, t.Tx+1, hot, finishing) // under mu
 				}
@@ -488,6 +513,16 @@ func parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 			}
 			changes.Add(1)
 			cond.Broadcast()
+			if len(final) > 0 {
+				// Final results never change again: their leaves are
+				// hashed outside the lock, by this worker alone.
+				mu.Unlock()
+				for _, k := range final {
+					leaves.Hash(results[k], k, txs[k].Type, cumGas[k])
+				}
+				final = final[:0]
+				mu.Lock()
+			}
 		}
 	}
 	// The workers read the block diff off the elements' last versions
@@ -630,7 +665,7 @@ func batched(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src s
 		hi := min(lo+opt.MaxBatch, len(txs))
 		var st Stats
 		sub := opt
-		sub.MaxBatch = 0
+		sub.MaxBatch, sub.Leaves = 0, false
 		res, d, err := Parallel(rules, env, txs[lo:hi], ov, sub, &st)
 		if err != nil {
 			return nil, nil, fmt.Errorf("transactions %d..%d: %w", lo, hi-1, err)
