@@ -44,6 +44,14 @@ type Result struct {
 	leafOf leafOf
 }
 
+// LeafHashed reports whether r carries its receipt's leaf, hashed ahead
+// by a parallel executor (ReceiptLeaves.Hash), for transaction i, of type
+// typ and cumulative gas cum, in a block of n: the leaf ExecuteBlock uses
+// there.
+func (r *Result) LeafHashed(n, i int, typ uint8, cum uint64) bool {
+	return r.leaf != nil && r.leafOf == leafOf{n: n, i: i, typ: typ, cum: cum}
+}
+
 // SetBloom computes LogsBloom (left nil without logs: an empty bloom).
 func (r *Result) SetBloom() {
 	if len(r.Logs) > 0 {

@@ -284,7 +284,7 @@ func ExecuteBlock(c *ChainConfig, b *Block, src state.Source, opt BlockOptions) 
 		cum += r.GasUsed
 		rc := receiptOf(r, msg.Type, cum)
 		res.Receipts = append(res.Receipts, &rc)
-		if r.leaf != nil && r.leafOf == (leafOf{n: len(b.Txs), i: i, typ: msg.Type, cum: cum}) {
+		if r.LeafHashed(len(b.Txs), i, msg.Type, cum) {
 			if leaves == nil {
 				leaves = make([][]byte, len(b.Txs))
 			}

@@ -2,6 +2,7 @@ package chain
 
 import (
 	"encoding/binary"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -56,8 +57,8 @@ func indexTrie(n int) *mpt {
 // from the number of transactions alone, so a parallel executor hashes
 // each one as soon as its transaction is final (its cumulative gas then
 // known), on the worker at hand, instead of all of them after the last
-// transaction (ExecuteBlock uses the leaves a result carries, Result.Leaf;
-// the root then costs the branch nodes). Safe for concurrent use on
+// transaction (ExecuteBlock uses the leaf a result carries, see
+// Result.LeafHashed; the root then costs the branch nodes). Safe for concurrent use on
 // different results.
 type ReceiptLeaves struct {
 	t     *mpt
@@ -236,6 +237,7 @@ func (t *mpt) group(lo, hi, d int) int {
 type scratch struct {
 	val, leaf []byte
 	h         crypto.KeccakState
+	sum       common.Hash // the hash being read out (a local would escape)
 }
 
 func newScratch() *scratch { return &scratch{h: crypto.NewKeccakState()} }
@@ -309,10 +311,10 @@ func ref(dst []byte, s *scratch, enc []byte) []byte {
 	}
 	s.h.Reset()
 	s.h.Write(enc)
+	s.h.Read(s.sum[:])
+	dst = slices.Grow(dst, 33)
 	dst = append(dst, 0xa0)
-	var h common.Hash
-	s.h.Read(h[:])
-	return append(dst, h[:]...)
+	return append(dst, s.sum[:]...)
 }
 
 // appendCompact appends the hex-prefix encoding of the nibbles [from, to)

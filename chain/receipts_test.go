@@ -266,11 +266,11 @@ func TestReceiptLeavesAhead(t *testing.T) {
 }
 
 // TestExecuteBlockLeaves: ExecuteBlock takes the leaves an executor's
-// results carry (used, a wrong one would change the root) only for the
+// results carry (used: corrupted, they change the root) only for the
 // block they were hashed for: leaves hashed as if the block were longer
 // (200 transactions: rlp(0) = 0x80 then shares its first nibble with
-// 0x81.., and its leaf is deeper), with another index, or with another
-// cumulative gas are recomputed, and the root stays the serial one.
+// 0x81.., and its leaf is deeper), with another index, another cumulative
+// gas or another type are recomputed, and the root stays the serial one.
 func TestExecuteBlockLeaves(t *testing.T) {
 	c := SingleFork(fork.Cancun, 1)
 	pre := state.NewMem()
@@ -291,11 +291,17 @@ func TestExecuteBlockLeaves(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		name   string
-		n      int
-		shift  int    // index offset
-		cumOff uint64 // cumulative gas offset
-	}{{"right", n, 0, 0}, {"longer block", 200, 0, 0}, {"other index", n, 1, 0}, {"other cumulative gas", n, 0, 1}} {
+		name    string
+		n       int
+		shift   int    // index offset
+		cumOff  uint64 // cumulative gas offset
+		typ     uint8  // added to the type
+		corrupt bool   // a byte of each leaf flipped: the root must change
+	}{
+		{"right", n, 0, 0, 0, false}, {"right, corrupted", n, 0, 0, 0, true},
+		{"longer block", 200, 0, 0, 0, false}, {"other index", n, 1, 0, 0, false},
+		{"other cumulative gas", n, 0, 1, 0, false}, {"other type", n, 0, 0, 1, false},
+	} {
 		var hashed int
 		exec := func(rules *fork.Rules, env *BlockEnv, txs []*Message, src state.Source) ([]*Result, state.Diff, error) {
 			ov := state.NewOverlay(src)
@@ -309,9 +315,11 @@ func TestExecuteBlockLeaves(t *testing.T) {
 				}
 				ov.Apply(r.Diff)
 				cum += r.GasUsed
-				if j := (i + tc.shift) % n; j == i || tc.shift != 0 {
-					l.Hash(r, j, m.Type, cum+tc.cumOff)
-					hashed++
+				j := (i + tc.shift) % n
+				l.Hash(r, j, m.Type+tc.typ, cum+tc.cumOff)
+				hashed++
+				if tc.corrupt {
+					r.leaf[len(r.leaf)-1] ^= 1
 				}
 				out = append(out, r)
 			}
@@ -321,7 +329,7 @@ func TestExecuteBlockLeaves(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if hashed == 0 || got.ReceiptsRoot != want.ReceiptsRoot || got.GasUsed != want.GasUsed {
+		if hashed == 0 || (got.ReceiptsRoot != want.ReceiptsRoot) != tc.corrupt || got.GasUsed != want.GasUsed {
 			t.Fatalf("%s: root %x, serial %x (%d leaves hashed)", tc.name, got.ReceiptsRoot, want.ReceiptsRoot, hashed)
 		}
 	}

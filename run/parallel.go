@@ -56,13 +56,20 @@ type Options struct {
 	// produces (chain.Result.SetBloom), which chain.ExecuteBlock would
 	// otherwise compute after the block, on one core (Executor sets it).
 	Blooms bool
-	// Leaves: as the final prefix grows, the worker that grew it hashes
-	// the receipts trie's leaves of the transactions that became final
-	// (chain.ReceiptLeaves), which chain.ExecuteBlock would otherwise
-	// hash after the block (Executor sets it; not for batches, whose
-	// indices and gas are not the block's).
+	// Leaves: the workers hash the receipts trie's leaves of the
+	// transactions that became final (chain.ReceiptLeaves), which
+	// chain.ExecuteBlock would otherwise hash after the block: the worker
+	// that grew the final prefix, one that waits for work, and all of
+	// them once the block is done take chunks of them in turn (Executor
+	// sets it; not for batches, whose indices and gas are not the
+	// block's).
 	Leaves bool
 }
+
+// leafChunk is how many receipt leaves a worker claims at a time
+// (Options.Leaves): a few, so that the last prefix of a block, final all
+// at once, is shared out.
+const leafChunk = 8
 
 // DefaultOptions returns sensible defaults for w workers.
 func DefaultOptions(w int) Options {
@@ -307,11 +314,36 @@ func parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	}()
 	results := make([]*chain.Result, n)
 	// The receipts trie's leaves (opt.Leaves): cumGas[k] is the block's
-	// gas up to transaction k, filled as the final prefix grows.
+	// gas up to transaction k, filled (under mu) as the final prefix
+	// grows; leafLimit is how far it is filled, leafNext the first leaf
+	// no worker has claimed.
 	var leaves *chain.ReceiptLeaves
 	var cumGas []uint64
+	var leafLimit, leafNext atomic.Int64
 	if opt.Leaves {
 		leaves, cumGas = chain.NewReceiptLeaves(n), make([]uint64, n)
+	}
+	// hashLeaves hashes claimed chunks of the leaves of final
+	// transactions until none is left to claim (outside mu: final
+	// results never change again, and the atomics order their
+	// publication before the claim).
+	hashLeaves := func() {
+		if leaves == nil {
+			return
+		}
+		for {
+			k, lim := leafNext.Load(), leafLimit.Load()
+			if k >= lim {
+				return
+			}
+			e := min(k+leafChunk, lim)
+			if !leafNext.CompareAndSwap(k, e) {
+				continue
+			}
+			for ; k < e; k++ {
+				leaves.Hash(results[k], int(k), txs[k].Type, cumGas[k])
+			}
+		}
 	}
 	execs := make([]*chain.Exec, n)
 	views := make([]*view, n)
@@ -391,7 +423,6 @@ func parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		var fb mv.FinishBuf  // and its buffers for recording them
 		var inval []int      // readers its transaction's Finishes invalidated
 		var hot []mv.Key     // elements that invalidated them
-		var final []int      // transactions its result made final, to hash (opt.Leaves)
 		mu.Lock()
 		defer mu.Unlock()
 		for {
@@ -407,6 +438,7 @@ func parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 				// goroutine takes tens of microseconds to wake on a VM.
 				seen := changes.Load()
 				mu.Unlock()
+				hashLeaves()
 				for i := 0; i < waitYields && changes.Load() == seen; i++ {
 					runtime.Gosched()
 				}
@@ -494,15 +526,14 @@ func parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 					restart(r)
 				}
 				store.SetCommitted(sc.Committed())
-				if leaves != nil {
-					final = final[:0]
+				if leaves != nil && sc.Committed() > c0 {
 					for k := c0; k < sc.Committed(); k++ {
 						cumGas[k] = results[k].GasUsed
 						if k > 0 {
 							cumGas[k] += cumGas[k-1]
 						}
-						final = append(final, k)
 					}
+					leafLimit.Store(int64(sc.Committed()))
 				}
 				if opt.History != nil && len(hot) > 0 {
 					opt.History.learnNow(store, sc, txs, t.Tx+1, hot, finishing) // under mu
@@ -513,14 +544,9 @@ func parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 			}
 			changes.Add(1)
 			cond.Broadcast()
-			if len(final) > 0 {
-				// Final results never change again: their leaves are
-				// hashed outside the lock, by this worker alone.
+			if leaves != nil && leafNext.Load() < leafLimit.Load() {
 				mu.Unlock()
-				for _, k := range final {
-					leaves.Hash(results[k], k, txs[k].Type, cumGas[k])
-				}
-				final = final[:0]
+				hashLeaves()
 				mu.Lock()
 			}
 		}
@@ -534,6 +560,7 @@ func parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	parts := make([]*mv.DiffPart, w)
 	var left, partsDone atomic.Int32
 	diffPart := func(i int) bool {
+		hashLeaves() // what the last results made final, shared out
 		left.Add(1)
 		spinUntil(&left, int32(w))
 		// Every worker has left the loop: the scheduler no longer changes
