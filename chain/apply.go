@@ -37,19 +37,6 @@ type Result struct {
 	// (SetBloom; a parallel executor does it in the worker that ran the
 	// transaction), nil otherwise: ExecuteBlock computes it then.
 	LogsBloom *types.Bloom
-	// leaf is the reference of the receipt's leaf in the block's receipts
-	// trie, hashed ahead by a parallel executor (ReceiptLeaves.Hash) for
-	// the block, index, type and cumulative gas in leafOf; nil if not.
-	leaf   []byte
-	leafOf leafOf
-}
-
-// LeafHashed reports whether r carries its receipt's leaf, hashed ahead
-// by a parallel executor (ReceiptLeaves.Hash), for transaction i, of type
-// typ and cumulative gas cum, in a block of n: the leaf ExecuteBlock uses
-// there.
-func (r *Result) LeafHashed(n, i int, typ uint8, cum uint64) bool {
-	return r.leaf != nil && r.leafOf == leafOf{n: n, i: i, typ: typ, cum: cum}
 }
 
 // SetBloom computes LogsBloom (left nil without logs: an empty bloom).

@@ -237,8 +237,6 @@ func ExecuteBlock(c *ChainConfig, b *Block, src state.Source, opt BlockOptions) 
 		}
 	}
 	var cum, blobGas uint64
-	var leaves [][]byte // receipt leaves hashed ahead (ReceiptLeaves)
-	nLeaves := 0
 	var results []*Result
 	if opt.Executor != nil && len(b.Txs) > 0 {
 		rs, diff, err := opt.Executor(rules, env, b.Txs, ov)
@@ -282,15 +280,15 @@ func ExecuteBlock(c *ChainConfig, b *Block, src state.Source, opt BlockOptions) 
 			ov.Apply(r.Diff)
 		}
 		cum += r.GasUsed
-		rc := receiptOf(r, msg.Type, cum)
-		res.Receipts = append(res.Receipts, &rc)
-		if r.LeafHashed(len(b.Txs), i, msg.Type, cum) {
-			if leaves == nil {
-				leaves = make([][]byte, len(b.Txs))
-			}
-			leaves[i] = r.leaf
-			nLeaves++
+		rc := &Receipt{Type: msg.Type, Status: r.Status, CumulativeGasUsed: cum, GasUsed: r.GasUsed,
+			Logs: r.Logs, ContractAddress: r.ContractAddress}
+		switch {
+		case r.LogsBloom != nil:
+			rc.Bloom = *r.LogsBloom
+		case len(r.Logs) > 0:
+			rc.Bloom = LogsBloom(r.Logs)
 		}
+		res.Receipts = append(res.Receipts, rc)
 		for k := range res.Bloom {
 			res.Bloom[k] |= rc.Bloom[k]
 		}
@@ -343,13 +341,7 @@ func ExecuteBlock(c *ChainConfig, b *Block, src state.Source, opt BlockOptions) 
 			}
 		}
 	}
-	rootWorkers := opt.Workers
-	if 2*nLeaves > len(b.Txs) {
-		// Most leaves are hashed: the branches left cost less than
-		// handing them to other goroutines.
-		rootWorkers = 1
-	}
-	res.ReceiptsRoot = receiptsRoot(res.Receipts, leaves, rootWorkers)
+	res.ReceiptsRoot = ReceiptsRootN(res.Receipts, opt.Workers)
 	res.Diff = ov.Diff()
 	if m, ok := src.(*state.Mem); ok && opt.FullState {
 		post := m.Copy()
@@ -370,20 +362,6 @@ func LogsBloom(logs []Log) types.Bloom {
 		}
 	}
 	return bloom
-}
-
-// receiptOf is the receipt of transaction result r, of type typ, with
-// cumulative gas cum (ExecuteBlock's, and what ReceiptLeaves.Hash hashes).
-func receiptOf(r *Result, typ uint8, cum uint64) Receipt {
-	rc := Receipt{Type: typ, Status: r.Status, CumulativeGasUsed: cum, GasUsed: r.GasUsed,
-		Logs: r.Logs, ContractAddress: r.ContractAddress}
-	switch {
-	case r.LogsBloom != nil:
-		rc.Bloom = *r.LogsBloom
-	case len(r.Logs) > 0:
-		rc.Bloom = LogsBloom(r.Logs)
-	}
-	return rc
 }
 
 // ReceiptsRoot is the Merkle-Patricia root of the (typed, EIP-2718)

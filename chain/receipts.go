@@ -2,7 +2,6 @@ package chain
 
 import (
 	"encoding/binary"
-	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -22,98 +21,16 @@ import (
 // ReceiptsRootN is ReceiptsRoot computed on up to workers goroutines (<= 1:
 // on the calling one). The result does not depend on workers.
 func ReceiptsRootN(rs []*Receipt, workers int) common.Hash {
-	return receiptsRoot(rs, nil, workers)
-}
-
-// receiptsRoot is ReceiptsRootN with the references of some leaves hashed
-// ahead (leaves[i], nil where not; see ReceiptLeaves).
-func receiptsRoot(rs []*Receipt, leaves [][]byte, workers int) common.Hash {
 	if len(rs) == 0 {
 		return emptyTrieRoot
 	}
-	t := indexTrie(len(rs))
-	t.value = func(buf []byte, i int) []byte { return appendReceipt(buf, rs[i]) }
-	t.leaves = leaves
+	keys := make([][]byte, len(rs))
+	order := indexKeyOrder(len(rs))
+	for _, i := range order {
+		keys[i] = rlp.AppendUint64(nil, uint64(i))
+	}
+	t := &mpt{keys: keys, order: order, value: func(buf []byte, i int) []byte { return appendReceipt(buf, rs[i]) }}
 	return t.root(workers)
-}
-
-// indexTrie returns the trie of the keys rlp(0..n-1), without values.
-func indexTrie(n int) *mpt {
-	keys := make([][]byte, n)
-	order := indexKeyOrder(n)
-	// One array backs every key: rlp(i) is at most 9 bytes.
-	buf := make([]byte, 0, n*rlp.IntSize(uint64(max(n-1, 0))))
-	for i := range n {
-		at := len(buf)
-		buf = rlp.AppendUint64(buf, uint64(i))
-		keys[i] = buf[at:len(buf):len(buf)]
-	}
-	return &mpt{keys: keys, order: order}
-}
-
-// ReceiptLeaves hashes the leaves of a block's receipts trie while the
-// block runs: a receipt's leaf (its key's remaining nibbles and its
-// encoding) is most of the root's work, and its place in the trie follows
-// from the number of transactions alone, so a parallel executor hashes
-// each one as soon as its transaction is final (its cumulative gas then
-// known), on the worker at hand, instead of all of them after the last
-// transaction (ExecuteBlock uses the leaf a result carries, see
-// Result.LeafHashed; the root then costs the branch nodes). Safe for concurrent use on
-// different results.
-type ReceiptLeaves struct {
-	t     *mpt
-	depth []uint8 // the nibble depth of each index's leaf
-	pool  sync.Pool
-}
-
-// NewReceiptLeaves returns the leaves of the receipts trie of a block of n
-// transactions.
-func NewReceiptLeaves(n int) *ReceiptLeaves {
-	l := &ReceiptLeaves{t: indexTrie(n), depth: make([]uint8, n)}
-	l.pool.New = func() any { return newScratch() }
-	if n > 1 { // a lone receipt's leaf is the root itself
-		l.t.leafDepths(l.depth, 0, n, 0)
-	}
-	return l
-}
-
-// leafDepths sets depth for the keys of the node order[lo:hi] at nibble
-// depth d, as node walks them.
-func (t *mpt) leafDepths(depth []uint8, lo, hi, d int) {
-	if hi-lo == 1 {
-		depth[t.order[lo]] = uint8(d)
-		return
-	}
-	d += t.commonPrefix(lo, hi, d)
-	for lo < hi {
-		e := t.group(lo, hi, d)
-		t.leafDepths(depth, lo, e, d+1)
-		lo = e
-	}
-}
-
-// Hash records in r the reference of its receipt's leaf: transaction i of
-// the block, of type typ, with cumulative gas cum (the block's gas used up
-// to and including it). ExecuteBlock uses it only for the same block size,
-// index, type and cumulative gas; r's status, logs and bloom must be final.
-func (l *ReceiptLeaves) Hash(r *Result, i int, typ uint8, cum uint64) {
-	n := len(l.depth)
-	if n < 2 || i < 0 || i >= n {
-		return
-	}
-	rc := receiptOf(r, typ, cum)
-	s := l.pool.Get().(*scratch)
-	s.val = appendReceipt(s.val[:0], &rc)
-	r.leaf = ref(r.leaf[:0], s, s.leafNode(l.t.keys[i], int(l.depth[i])))
-	r.leafOf = leafOf{n: n, i: i, typ: typ, cum: cum}
-	l.pool.Put(s)
-}
-
-// leafOf is what a hashed leaf was hashed for (ReceiptLeaves.Hash).
-type leafOf struct {
-	n, i int
-	typ  uint8
-	cum  uint64
 }
 
 // emptyTrieRoot is the root of the empty trie: keccak256(rlp("")).
@@ -144,9 +61,6 @@ type mpt struct {
 	// parent of a subtrie holds more keys, and the nodes inside it, which
 	// may hold the same ones, are never asked for).
 	done map[[2]int][]byte
-	// leaves[i]: the ref of key i's leaf hashed ahead, nil where not
-	// (ReceiptLeaves).
-	leaves [][]byte
 }
 
 func nibble(k []byte, d int) byte {
@@ -237,7 +151,6 @@ func (t *mpt) group(lo, hi, d int) int {
 type scratch struct {
 	val, leaf []byte
 	h         crypto.KeccakState
-	sum       common.Hash // the hash being read out (a local would escape)
 }
 
 func newScratch() *scratch { return &scratch{h: crypto.NewKeccakState()} }
@@ -247,8 +160,14 @@ func newScratch() *scratch { return &scratch{h: crypto.NewKeccakState()} }
 func (t *mpt) node(s *scratch, lo, hi, d int) []byte {
 	if hi-lo == 1 {
 		i := t.order[lo]
+		k := t.keys[i]
 		s.val = t.value(s.val[:0], i)
-		return s.leafNode(t.keys[i], d)
+		var path [40]byte
+		p := appendCompact(path[:0], k, d, 2*len(k), true)
+		b := appendRLPListHeader(s.leaf[:0], int(rlp.BytesSize(p)+rlp.BytesSize(s.val)))
+		b = appendRLPString(b, p)
+		s.leaf = appendRLPString(b, s.val)
+		return s.leaf
 	}
 	if n := t.commonPrefix(lo, hi, d); n > 0 {
 		// Extension node: the shared nibbles, then the branch below.
@@ -278,25 +197,9 @@ func (t *mpt) node(s *scratch, lo, hi, d int) []byte {
 	return append(appendRLPListHeader(make([]byte, 0, len(items)+3), len(items)), items...)
 }
 
-// leafNode returns the encoding of the leaf of key k at nibble depth d
-// whose value is s.val; it lives in s until the next leaf.
-func (s *scratch) leafNode(k []byte, d int) []byte {
-	var path [40]byte
-	p := appendCompact(path[:0], k, d, 2*len(k), true)
-	b := appendRLPListHeader(s.leaf[:0], int(rlp.BytesSize(p)+rlp.BytesSize(s.val)))
-	b = appendRLPString(b, p)
-	s.leaf = appendRLPString(b, s.val)
-	return s.leaf
-}
-
 // child appends the reference to the node order[lo:hi] at depth d: hashed
-// ahead (done, leaves), or computed now.
+// ahead (done), or computed now.
 func (t *mpt) child(dst []byte, s *scratch, lo, hi, d int) []byte {
-	if hi-lo == 1 && t.leaves != nil {
-		if r := t.leaves[t.order[lo]]; r != nil {
-			return append(dst, r...)
-		}
-	}
 	if r, ok := t.done[[2]int{lo, hi}]; ok {
 		return append(dst, r...)
 	}
@@ -311,10 +214,10 @@ func ref(dst []byte, s *scratch, enc []byte) []byte {
 	}
 	s.h.Reset()
 	s.h.Write(enc)
-	s.h.Read(s.sum[:])
-	dst = slices.Grow(dst, 33)
 	dst = append(dst, 0xa0)
-	return append(dst, s.sum[:]...)
+	var h common.Hash
+	s.h.Read(h[:])
+	return append(dst, h[:]...)
 }
 
 // appendCompact appends the hex-prefix encoding of the nibbles [from, to)

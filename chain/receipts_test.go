@@ -3,20 +3,15 @@ package chain
 import (
 	"bytes"
 	"encoding/binary"
-	"math/big"
 	"math/rand"
 	"slices"
 	"sort"
-	"sync"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/ethereum/go-ethereum/trie"
-	"github.com/holiman/uint256"
-	"github.com/velarium/velarium/fork"
-	"github.com/velarium/velarium/state"
 )
 
 // gethReceiptsRoot is the oracle: go-ethereum's DeriveSha over its own
@@ -198,139 +193,5 @@ func BenchmarkReceiptsRoot(b *testing.B) {
 				ReceiptsRootN(rs, w)
 			}
 		})
-	}
-	// What is left after the block when a parallel executor hashed every
-	// leaf as its transaction became final (ReceiptLeaves): the branches.
-	l := NewReceiptLeaves(len(rs))
-	leaves := make([][]byte, len(rs))
-	for i, rc := range rs {
-		r := &Result{Status: rc.Status, Logs: rc.Logs, LogsBloom: &rc.Bloom}
-		l.Hash(r, i, rc.Type, rc.CumulativeGasUsed)
-		leaves[i] = r.leaf
-	}
-	b.Run("ours/leaves-ahead", func(b *testing.B) {
-		for b.Loop() {
-			receiptsRoot(rs, leaves, 1)
-		}
-	})
-}
-
-// TestReceiptLeavesAhead: leaves hashed ahead (ReceiptLeaves.Hash, on
-// several goroutines at once, for none, some or all of the receipts) give
-// the root go-ethereum's DeriveSha gives, at the sizes of
-// TestReceiptsRootMatchesGeth; a leaf is carried for the block size,
-// index, type and cumulative gas it was hashed for.
-func TestReceiptLeavesAhead(t *testing.T) {
-	sizes := []int{1, 2, 3, 16, 17, 33, 127, 128, 129, 144, 256, 257, 1000}
-	for _, n := range sizes {
-		seed := int64(n)*104729 + 3
-		rng := rand.New(rand.NewSource(seed))
-		rs := randomReceipts(rng, n)
-		want := gethReceiptsRoot(rs)
-		results := make([]*Result, n)
-		for i, rc := range rs {
-			results[i] = &Result{Status: rc.Status, Logs: rc.Logs, LogsBloom: &rc.Bloom}
-		}
-		for _, share := range []int{0, 1, 2, 4} { // of 4: hashed ahead
-			l := NewReceiptLeaves(n)
-			var wg sync.WaitGroup
-			for g := range 3 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := g; i < n; i += 3 {
-						results[i].leaf = nil
-						if (i*7+share)%4 < share {
-							l.Hash(results[i], i, rs[i].Type, rs[i].CumulativeGasUsed)
-						}
-					}
-				}()
-			}
-			wg.Wait()
-			leaves := make([][]byte, n)
-			for i, r := range results {
-				if r.leaf != nil {
-					if r.leafOf != (leafOf{n: n, i: i, typ: rs[i].Type, cum: rs[i].CumulativeGasUsed}) {
-						t.Fatalf("%d receipts (seed %d): leaf %d carries %+v", n, seed, i, r.leafOf)
-					}
-					leaves[i] = r.leaf
-				}
-			}
-			for _, w := range []int{1, 2} {
-				if got := receiptsRoot(rs, leaves, w); got != want {
-					t.Fatalf("%d receipts (seed %d), %d of 4 leaves ahead, %d workers: root %x, go-ethereum %x", n, seed, share, w, got, want)
-				}
-			}
-		}
-	}
-}
-
-// TestExecuteBlockLeaves: ExecuteBlock takes the leaves an executor's
-// results carry (used: corrupted, they change the root) only for the
-// block they were hashed for: leaves hashed as if the block were longer
-// (200 transactions: rlp(0) = 0x80 then shares its first nibble with
-// 0x81.., and its leaf is deeper), with another index, another cumulative
-// gas or another type are recomputed, and the root stays the serial one.
-func TestExecuteBlockLeaves(t *testing.T) {
-	c := SingleFork(fork.Cancun, 1)
-	pre := state.NewMem()
-	n := 40
-	var txs []*Message
-	for i := range n {
-		from := common.BigToAddress(big.NewInt(int64(0x1000 + i)))
-		pre.SetAccount(from, state.Account{Balance: *uint256.NewInt(1e18)})
-		to := common.BigToAddress(big.NewInt(int64(0x2000 + i)))
-		m := &Message{From: from, To: &to, Gas: 21000}
-		m.GasPrice.SetUint64(10)
-		m.Value.SetUint64(uint64(i))
-		txs = append(txs, m)
-	}
-	b := &Block{Header: Header{Number: 1, GasLimit: 30_000_000, BaseFee: uint256.NewInt(7), Coinbase: common.HexToAddress("0xc0")}, Txs: txs}
-	want, err := ExecuteBlock(c, b, pre, BlockOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		name    string
-		n       int
-		shift   int    // index offset
-		cumOff  uint64 // cumulative gas offset
-		typ     uint8  // added to the type
-		corrupt bool   // a byte of each leaf flipped: the root must change
-	}{
-		{"right", n, 0, 0, 0, false}, {"right, corrupted", n, 0, 0, 0, true},
-		{"longer block", 200, 0, 0, 0, false}, {"other index", n, 1, 0, 0, false},
-		{"other cumulative gas", n, 0, 1, 0, false}, {"other type", n, 0, 0, 1, false},
-	} {
-		var hashed int
-		exec := func(rules *fork.Rules, env *BlockEnv, txs []*Message, src state.Source) ([]*Result, state.Diff, error) {
-			ov := state.NewOverlay(src)
-			l := NewReceiptLeaves(tc.n)
-			var out []*Result
-			var cum uint64
-			for i, m := range txs {
-				r, err := Apply(rules, env, m, ov, Config{})
-				if err != nil {
-					return nil, nil, err
-				}
-				ov.Apply(r.Diff)
-				cum += r.GasUsed
-				j := (i + tc.shift) % n
-				l.Hash(r, j, m.Type+tc.typ, cum+tc.cumOff)
-				hashed++
-				if tc.corrupt {
-					r.leaf[len(r.leaf)-1] ^= 1
-				}
-				out = append(out, r)
-			}
-			return out, ov.Diff(), nil
-		}
-		got, err := ExecuteBlock(c, b, pre, BlockOptions{Executor: exec, Workers: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if hashed == 0 || (got.ReceiptsRoot != want.ReceiptsRoot) != tc.corrupt || got.GasUsed != want.GasUsed {
-			t.Fatalf("%s: root %x, serial %x (%d leaves hashed)", tc.name, got.ReceiptsRoot, want.ReceiptsRoot, hashed)
-		}
 	}
 }

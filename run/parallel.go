@@ -56,20 +56,7 @@ type Options struct {
 	// produces (chain.Result.SetBloom), which chain.ExecuteBlock would
 	// otherwise compute after the block, on one core (Executor sets it).
 	Blooms bool
-	// Leaves: the workers hash the receipts trie's leaves of the
-	// transactions that became final (chain.ReceiptLeaves), which
-	// chain.ExecuteBlock would otherwise hash after the block: the worker
-	// that grew the final prefix, one that waits for work, and all of
-	// them once the block is done take chunks of them in turn (Executor
-	// sets it; not for batches, whose indices and gas are not the
-	// block's).
-	Leaves bool
 }
-
-// leafChunk is how many receipt leaves a worker claims at a time
-// (Options.Leaves): a few, so that the last prefix of a block, final all
-// at once, is shared out.
-const leafChunk = 8
 
 // DefaultOptions returns sensible defaults for w workers.
 func DefaultOptions(w int) Options {
@@ -221,7 +208,7 @@ func serialInto(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, ov
 // Executor returns a chain.TxExecutor running transactions on opt.Workers
 // goroutines. stats, when not nil, receives the figures of each call.
 func Executor(opt Options, stats *Stats) chain.TxExecutor {
-	opt.Blooms, opt.Leaves = true, true // for the receipts ExecuteBlock builds
+	opt.Blooms = true // for the receipts ExecuteBlock builds
 	return func(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src state.Source) ([]*chain.Result, state.Diff, error) {
 		return parallel(rules, env, txs, src, opt, stats, true)
 	}
@@ -313,38 +300,6 @@ func parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		}
 	}()
 	results := make([]*chain.Result, n)
-	// The receipts trie's leaves (opt.Leaves): cumGas[k] is the block's
-	// gas up to transaction k, filled (under mu) as the final prefix
-	// grows; leafLimit is how far it is filled, leafNext the first leaf
-	// no worker has claimed.
-	var leaves *chain.ReceiptLeaves
-	var cumGas []uint64
-	var leafLimit, leafNext atomic.Int64
-	if opt.Leaves {
-		leaves, cumGas = chain.NewReceiptLeaves(n), make([]uint64, n)
-	}
-	// hashLeaves hashes claimed chunks of the leaves of final
-	// transactions until none is left to claim (outside mu: final
-	// results never change again, and the atomics order their
-	// publication before the claim).
-	hashLeaves := func() {
-		if leaves == nil {
-			return
-		}
-		for {
-			k, lim := leafNext.Load(), leafLimit.Load()
-			if k >= lim {
-				return
-			}
-			e := min(k+leafChunk, lim)
-			if !leafNext.CompareAndSwap(k, e) {
-				continue
-			}
-			for ; k < e; k++ {
-				leaves.Hash(results[k], int(k), txs[k].Type, cumGas[k])
-			}
-		}
-	}
 	execs := make([]*chain.Exec, n)
 	views := make([]*view, n)
 	// mu guards the scheduler and the tables here. The store's writing
@@ -438,7 +393,6 @@ func parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 				// goroutine takes tens of microseconds to wake on a VM.
 				seen := changes.Load()
 				mu.Unlock()
-				hashLeaves()
 				for i := 0; i < waitYields && changes.Load() == seen; i++ {
 					runtime.Gosched()
 				}
@@ -520,21 +474,11 @@ func parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 				restart(t.Tx)
 			default:
 				results[t.Tx] = res
-				c0 := sc.Committed()
 				sc.Finish(t.Tx, inval)
 				for _, r := range inval {
 					restart(r)
 				}
 				store.SetCommitted(sc.Committed())
-				if leaves != nil && sc.Committed() > c0 {
-					for k := c0; k < sc.Committed(); k++ {
-						cumGas[k] = results[k].GasUsed
-						if k > 0 {
-							cumGas[k] += cumGas[k-1]
-						}
-					}
-					leafLimit.Store(int64(sc.Committed()))
-				}
 				if opt.History != nil && len(hot) > 0 {
 					opt.History.learnNow(store, sc, txs, t.Tx+1, hot, finishing) // under mu
 				}
@@ -544,11 +488,6 @@ func parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 			}
 			changes.Add(1)
 			cond.Broadcast()
-			if leaves != nil && leafNext.Load() < leafLimit.Load() {
-				mu.Unlock()
-				hashLeaves()
-				mu.Lock()
-			}
 		}
 	}
 	// The workers read the block diff off the elements' last versions
@@ -560,7 +499,6 @@ func parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	parts := make([]*mv.DiffPart, w)
 	var left, partsDone atomic.Int32
 	diffPart := func(i int) bool {
-		hashLeaves() // what the last results made final, shared out
 		left.Add(1)
 		spinUntil(&left, int32(w))
 		// Every worker has left the loop: the scheduler no longer changes
@@ -692,7 +630,7 @@ func batched(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src s
 		hi := min(lo+opt.MaxBatch, len(txs))
 		var st Stats
 		sub := opt
-		sub.MaxBatch, sub.Leaves = 0, false
+		sub.MaxBatch = 0
 		res, d, err := Parallel(rules, env, txs[lo:hi], ov, sub, &st)
 		if err != nil {
 			return nil, nil, fmt.Errorf("transactions %d..%d: %w", lo, hi-1, err)
