@@ -151,6 +151,7 @@ func (t *mpt) group(lo, hi, d int) int {
 type scratch struct {
 	val, leaf []byte
 	h         crypto.KeccakState
+	sum       common.Hash // the hash being read out (a local would escape)
 }
 
 func newScratch() *scratch { return &scratch{h: crypto.NewKeccakState()} }
@@ -214,10 +215,9 @@ func ref(dst []byte, s *scratch, enc []byte) []byte {
 	}
 	s.h.Reset()
 	s.h.Write(enc)
+	s.h.Read(s.sum[:])
 	dst = append(dst, 0xa0)
-	var h common.Hash
-	s.h.Read(h[:])
-	return append(dst, h[:]...)
+	return append(dst, s.sum[:]...)
 }
 
 // appendCompact appends the hex-prefix encoding of the nibbles [from, to)
