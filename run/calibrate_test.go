@@ -23,9 +23,13 @@ var calibrate = flag.Bool("calibrate", false, "TestCalibrateCostModel: fit the c
 // execution (chain.ExecuteBlock, best of 7) and splits the default model's
 // serial time into its terms: W (opcodes and state accesses), n (the
 // transactions: TxSetup + Commit each), P (precompiles) and L (logged
-// addresses and topics). It fits measured = a·W + b·n + c·P + d·L by least
-// squares of the relative error and prints the fit, the measured / model
-// ratios under the default model and under the fit, and each block.
+// addresses and topics). The receipts root, which the simulator charges
+// after the transactions (CostModel.RootPerByte), is timed apart
+// (chain.ReceiptsRootN on one goroutine, best of 7) and its cost per byte
+// printed; the rest of the measured time is fitted as measured = a·W +
+// b·n + c·P + d·L by least squares of the relative error, and it prints
+// the fit, the measured / model ratios under the default model and under
+// the fit, and each block.
 // a, c near 1 and b, d near the model's own per-transaction and per-item
 // charges mean the default model fits this machine.
 func TestCalibrateCostModel(t *testing.T) {
@@ -35,6 +39,7 @@ func TestCalibrateCostModel(t *testing.T) {
 	type row struct {
 		num                 uint64
 		n, w, p, l, o, meas float64
+		root, bytes         float64 // the receipts root: measured, and the bytes it hashes
 	}
 	def := run.DefaultCostModel
 	perTx := def.TxSetup + def.Commit
@@ -46,7 +51,7 @@ func TestCalibrateCostModel(t *testing.T) {
 		env := chain.Mainnet.Env(&pb.Block.Header)
 		bare := *def
 		bare.TxSetup, bare.Commit = 0, 0
-		bare.Precompile, bare.PrecompileOther = [0x12]float64{}, 0
+		bare.Precompile, bare.PrecompileOther, bare.RootPerByte = [0x12]float64{}, 0, 0
 		w, err := run.SerialModelTime(pb.Rules, env, pb.Block.Txs, pb.Pre, &bare)
 		if err != nil {
 			t.Fatal(err)
@@ -66,16 +71,30 @@ func TestCalibrateCostModel(t *testing.T) {
 				l += float64(1 + len(lg.Topics))
 			}
 		}
-		best := math.Inf(1)
+		best, root := math.Inf(1), math.Inf(1)
 		for range 7 {
 			start := time.Now()
-			if _, err := chain.ExecuteBlock(chain.Mainnet, pb.Block, pb.Pre, chain.BlockOptions{SkipSystem: true}); err != nil {
+			br, err := chain.ExecuteBlock(chain.Mainnet, pb.Block, pb.Pre, chain.BlockOptions{SkipSystem: true})
+			if err != nil {
 				t.Fatal(err)
 			}
 			best = min(best, float64(time.Since(start).Nanoseconds()))
+			start = time.Now()
+			chain.ReceiptsRootN(br.Receipts, 1)
+			root = min(root, float64(time.Since(start).Nanoseconds()))
 		}
-		rows = append(rows, row{num: pb.Number, n: n, w: w, p: full - w - n*perTx, l: l, o: full, meas: best})
+		bytes := run.ReceiptBytes(res)
+		rootModel := def.RootPerByte * bytes
+		rows = append(rows, row{num: pb.Number, n: n, w: w, p: full - rootModel - w - n*perTx, l: l, o: full, meas: best - root, root: root, bytes: bytes})
 	}
+	// The receipts root, measured apart (the simulator charges it after
+	// the transactions): its cost per byte.
+	var rootSum, bytesSum float64
+	for _, r := range rows {
+		rootSum += r.root
+		bytesSum += r.bytes
+	}
+	t.Logf("receipts root: %.3f ns per receipt byte (model %.3f), %.1f ms over %d blocks", rootSum/bytesSum, def.RootPerByte, rootSum/1e6, len(rows))
 	// Normal equations of the relative error: sum over blocks of
 	// (x·sol / meas - 1)^2.
 	var a [4][4]float64
@@ -104,7 +123,7 @@ func TestCalibrateCostModel(t *testing.T) {
 	}
 	t.Logf("fit over %d blocks: a = %.3f (opcodes, accesses), b = %.0f ns per transaction (model %.0f), c = %.3f (precompiles), d = %.0f ns per logged item",
 		len(rows), sol[0], sol[1], perTx, sol[2], sol[3])
-	t.Logf("measured / default model: %s", quantiles(func(r row) float64 { return r.o }))
+	t.Logf("measured / default model: %s", quantiles(func(r row) float64 { return r.o - def.RootPerByte*r.bytes }))
 	t.Logf("measured / fit:           %s", quantiles(fit))
 	for _, r := range rows {
 		t.Logf("block %d: %4.0f txs, W %.0f, P %.0f, L %.0f: measured %.0f ns, model %.0f (%.2f), fit %.2f", r.num, r.n, r.w, r.p, r.l, r.meas, r.o, r.meas/r.o, r.meas/fit(r))

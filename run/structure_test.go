@@ -2,6 +2,7 @@ package run
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 
@@ -230,7 +231,10 @@ func TestSimPoolCriticalPath(t *testing.T) {
 				t.Fatalf("%s: transaction %d invalid serially: %v", name, i, r.Err)
 			}
 		}
-		rep := simulatedAsSerial(t, name, rules, env, txs, pre, SimOptions{Cores: 8, MinTxs: 16, MinBound: DefaultMinBound}, want, wantDiff)
+		// Without the receipts root after the block (a tail both share).
+		m := *DefaultCostModel
+		m.RootPerByte = 0
+		rep := simulatedAsSerial(t, name, rules, env, txs, pre, SimOptions{Cores: 8, MinTxs: 16, MinBound: DefaultMinBound, Model: &m}, want, wantDiff)
 		share[rich] = rep.CriticalPath / rep.TotalWork
 		if rep.Efficiency > 1.0001 {
 			t.Errorf("%s: speedup %.2f above the bound %.2f: the critical path %.0f is not one", name, rep.Speedup, rep.Bound, rep.CriticalPath)
@@ -241,5 +245,46 @@ func TestSimPoolCriticalPath(t *testing.T) {
 	}
 	if share[false] < 3*share[true] {
 		t.Errorf("critical path: %.1f%% of the work for the poor pool, %.1f%% for the rich one: want the poor pool's payments chained", 100*share[false], 100*share[true])
+	}
+}
+
+// TestSimRootTail: the simulator charges the receipts root after the
+// block's last transaction (CostModel.RootPerByte), on one core per
+// rootSubtrie receipts at most: against the same model without it, the
+// serial time grows by the root's cost and the makespan by that cost
+// over those cores, so that more cores than that cannot hide it (Amdahl).
+func TestSimRootTail(t *testing.T) {
+	rules := fork.Get(fork.Cancun)
+	pre := state.NewMem()
+	var txs []*chain.Message
+	for i := range 64 {
+		pre.SetAccount(eoa(i), state.Account{Balance: *uint256.NewInt(1e18)})
+		to := eoa(100 + i)
+		m := &chain.Message{From: eoa(i), To: &to, Gas: 21000}
+		m.GasPrice.SetUint64(12)
+		txs = append(txs, m)
+	}
+	want, wantDiff, err := Serial(rules, testEnv(), txs, pre)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := DefaultCostModel.RootPerByte * ReceiptBytes(want)
+	bare := *DefaultCostModel
+	bare.RootPerByte = 0
+	for _, cores := range []int{2, 8, 32} {
+		with := simulatedAsSerial(t, "with the root", rules, testEnv(), txs, pre, SimOptions{Cores: cores}, want, wantDiff)
+		without := simulatedAsSerial(t, "without", rules, testEnv(), txs, pre, SimOptions{Cores: cores, Model: &bare}, want, wantDiff)
+		span := root / float64(min(cores, len(txs)/rootSubtrie))
+		if d := with.SerialTime - without.SerialTime; math.Abs(d-root) > 1e-6*root {
+			t.Errorf("%d cores: serial time grew by %.0f, want the root's %.0f", cores, d, root)
+		}
+		if d := with.Makespan - without.Makespan; math.Abs(d-span) > 1e-6*root {
+			t.Errorf("%d cores: makespan grew by %.0f, want %.0f (the root on %d cores)", cores, d, span, min(cores, len(txs)/rootSubtrie))
+		}
+		// Past the root's cores it lowers the speedup (below them it
+		// runs as parallel as the rest).
+		if with.Efficiency > 1.0001 || cores > len(txs)/rootSubtrie && with.Speedup >= without.Speedup {
+			t.Errorf("%d cores: speedup %.2f (without the root %.2f), efficiency %.3f", cores, with.Speedup, without.Speedup, with.Efficiency)
+		}
 	}
 }
