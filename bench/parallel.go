@@ -544,7 +544,7 @@ func RunDemo(o *ParallelOptions) *DemoSuiteResult {
 			x.CeilingMin, x.CeilingMax = minMax(ceil)
 			r.Real = x
 			for _, c := range cores {
-				res, diff, rep, err := run.Simulate(rules, b.Env, b.Txs, b.Pre, run.SimOptions{Cores: c, MaxRuns: popt.MaxRuns, MinTxs: popt.MinTxs, MinBound: popt.MinBound, Adaptive: popt.Adaptive})
+				res, diff, rep, err := run.Simulate(rules, b.Env, b.Txs, b.Pre, run.SimOptions{Cores: c, MaxRuns: popt.MaxRuns, MinTxs: popt.MinTxs, MinBound: popt.MinBound, Adaptive: popt.Adaptive, Model: run.DefaultCostModel.NoRoot()})
 				if err != nil {
 					return fmt.Errorf("simulated %d cores: %w", c, err)
 				}

@@ -281,10 +281,36 @@ func TestSimRootTail(t *testing.T) {
 		if d := with.Makespan - without.Makespan; math.Abs(d-span) > 1e-6*root {
 			t.Errorf("%d cores: makespan grew by %.0f, want %.0f (the root on %d cores)", cores, d, span, min(cores, len(txs)/rootSubtrie))
 		}
+		// Work: all of it; critical path: one receipt's share at least.
+		if d := with.TotalWork - without.TotalWork; math.Abs(d-root) > 1e-6*root {
+			t.Errorf("%d cores: work grew by %.0f, want the root's %.0f", cores, d, root)
+		}
+		if d := with.CriticalPath - without.CriticalPath; math.Abs(d-root/float64(len(txs))) > 1e-6*root {
+			t.Errorf("%d cores: critical path grew by %.0f, want %.0f", cores, d, root/float64(len(txs)))
+		}
 		// Past the root's cores it lowers the speedup (below them it
 		// runs as parallel as the rest).
 		if with.Efficiency > 1.0001 || cores > len(txs)/rootSubtrie && with.Speedup >= without.Speedup {
 			t.Errorf("%d cores: speedup %.2f (without the root %.2f), efficiency %.3f", cores, with.Speedup, without.Speedup, with.Efficiency)
 		}
+	}
+	// A block run serially by its known structure (one sender's calls):
+	// the root after it still runs on the cores it can use, as
+	// chain.ExecuteBlock runs it for a declined block.
+	var chained []*chain.Message
+	for i := range 64 {
+		to := eoa(100 + i)
+		m := &chain.Message{From: eoa(0), To: &to, Gas: 30000, Nonce: uint64(i), Data: []byte{1}}
+		m.GasPrice.SetUint64(12)
+		chained = append(chained, m)
+	}
+	want, wantDiff, err = Serial(rules, testEnv(), chained, pre)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root = DefaultCostModel.RootPerByte * ReceiptBytes(want)
+	rep := simulatedAsSerial(t, "one sender", rules, testEnv(), chained, pre, SimOptions{Cores: 32, MinTxs: 16, MinBound: DefaultMinBound}, want, wantDiff)
+	if span := root / float64(len(chained)/rootSubtrie); !rep.Serial || math.Abs(rep.Makespan-(rep.SerialTime-root+span)) > 1e-6*root || rep.Speedup <= 1 {
+		t.Errorf("one sender: serially %v, makespan %.0f, want %.0f (serial %.0f, the root on %d cores), speedup %.3f", rep.Serial, rep.Makespan, rep.SerialTime-root+span, rep.SerialTime, len(chained)/rootSubtrie, rep.Speedup)
 	}
 }
