@@ -74,29 +74,9 @@ func nibble(k []byte, d int) byte {
 // smaller ones stay with their parent (a task costs a hand-over).
 const subtrieMin = 16
 
-// root hashes the trie, the subtries of at least subtrieMin keys below its
-// widest branches on workers goroutines.
+// root hashes the trie, its subtries (cut) on workers goroutines first.
 func (t *mpt) root(workers int) common.Hash {
-	if workers > 1 && len(t.order) >= 2*subtrieMin {
-		type task struct{ lo, hi, d int }
-		var tasks []task
-		// Cut: descend until the subtries are at most a share of the
-		// keys, so that the workers get similar loads.
-		share := max(subtrieMin, len(t.order)/(4*workers))
-		var cut func(lo, hi, d int)
-		cut = func(lo, hi, d int) {
-			if hi-lo <= share {
-				tasks = append(tasks, task{lo, hi, d})
-				return
-			}
-			d += t.commonPrefix(lo, hi, d)
-			for lo < hi {
-				e := t.group(lo, hi, d)
-				cut(lo, e, d+1)
-				lo = e
-			}
-		}
-		cut(0, len(t.order), 0)
+	if tasks := t.cut(workers); tasks != nil {
 		refs := make([][]byte, len(tasks))
 		var next atomic.Int32
 		var wg sync.WaitGroup
@@ -123,6 +103,63 @@ func (t *mpt) root(workers int) common.Hash {
 		}
 	}
 	return crypto.Keccak256Hash(t.node(newScratch(), 0, len(t.order), 0))
+}
+
+// task is a subtrie hashed on its own: the keys order[lo:hi], at nibble
+// depth d.
+type task struct{ lo, hi, d int }
+
+// cut returns the subtries root hashes concurrently on workers goroutines
+// (nil: the whole trie on one): descending from the root until the
+// subtries hold at most a share of the keys, so that the workers get
+// similar loads.
+func (t *mpt) cut(workers int) []task {
+	if workers <= 1 || len(t.order) < 2*subtrieMin {
+		return nil
+	}
+	var tasks []task
+	share := max(subtrieMin, len(t.order)/(4*workers))
+	var cut func(lo, hi, d int)
+	cut = func(lo, hi, d int) {
+		if hi-lo <= share {
+			tasks = append(tasks, task{lo, hi, d})
+			return
+		}
+		d += t.commonPrefix(lo, hi, d)
+		for lo < hi {
+			e := t.group(lo, hi, d)
+			cut(lo, e, d+1)
+			lo = e
+		}
+	}
+	cut(0, len(t.order), 0)
+	return tasks
+}
+
+// ReceiptsRootTasks returns how ReceiptsRootN cuts the receipts trie of a
+// block of n receipts for workers goroutines: the receipts (indexes) of
+// each subtrie it hashes as a task, in the order the goroutines take
+// them; nil when it hashes the whole trie on one. For the simulator's
+// model of the root.
+func ReceiptsRootTasks(n, workers int) [][]int {
+	if workers <= 1 || n < 2*subtrieMin {
+		return nil
+	}
+	keys := make([][]byte, n)
+	order := indexKeyOrder(n)
+	for _, i := range order {
+		keys[i] = rlp.AppendUint64(nil, uint64(i))
+	}
+	t := &mpt{keys: keys, order: order}
+	tasks := t.cut(workers)
+	if tasks == nil {
+		return nil
+	}
+	out := make([][]int, len(tasks))
+	for k, tk := range tasks {
+		out[k] = order[tk.lo:tk.hi:tk.hi]
+	}
+	return out
 }
 
 // commonPrefix returns how many nibbles from d the keys of order[lo:hi]

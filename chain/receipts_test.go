@@ -195,3 +195,37 @@ func BenchmarkReceiptsRoot(b *testing.B) {
 		})
 	}
 }
+
+// TestReceiptsRootTasks: the tasks ReceiptsRootN hashes concurrently (as
+// the simulator models them) hold every receipt once, none more than
+// max(16, n/(4 workers)); one goroutine, or fewer than 32 receipts, make
+// none.
+func TestReceiptsRootTasks(t *testing.T) {
+	for _, n := range []int{0, 1, 31, 32, 33, 64, 127, 128, 129, 300, 1000, 4097} {
+		for _, w := range []int{1, 2, 8, 1 << 20} {
+			tasks := ReceiptsRootTasks(n, w)
+			if w == 1 || n < 32 {
+				if tasks != nil {
+					t.Fatalf("%d receipts, %d workers: %d tasks, want none", n, w, len(tasks))
+				}
+				continue
+			}
+			seen := make([]bool, n)
+			share := max(16, n/(4*w))
+			for _, tk := range tasks {
+				if len(tk) == 0 || len(tk) > share {
+					t.Fatalf("%d receipts, %d workers: a task of %d (share %d)", n, w, len(tk), share)
+				}
+				for _, i := range tk {
+					if seen[i] {
+						t.Fatalf("%d receipts, %d workers: receipt %d in two tasks", n, w, i)
+					}
+					seen[i] = true
+				}
+			}
+			if i := slices.Index(seen, false); i >= 0 {
+				t.Fatalf("%d receipts, %d workers: receipt %d in no task", n, w, i)
+			}
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand"
 	"runtime/debug"
+	"slices"
 	"sort"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -85,9 +86,8 @@ type CostModel struct {
 	PrecompileOther float64
 	// RootPerByte is the receipts root's cost per byte of the receipts'
 	// encoding (ReceiptBytes). It runs after the block's last transaction,
-	// on up to one core per rootSubtrie receipts (chain.ReceiptsRootN
-	// hashes subtries concurrently, tasks of a few dozen receipts on a few
-	// workers): a tail the transactions' parallelism does not shorten.
+	// its subtries on the cores (rootTail): a tail the transactions'
+	// parallelism does not shorten.
 	RootPerByte float64
 }
 
@@ -98,37 +98,69 @@ func (m CostModel) NoRoot() *CostModel {
 	return &m
 }
 
-// rootSubtrie is how many receipts one core's share of the receipts root
-// holds at least (chain.ReceiptsRootN's subtrieMin).
-const rootSubtrie = 16
-
 // ReceiptBytes is about the size of the receipts' encodings of results,
-// what the receipts root hashes: per receipt its status, cumulative gas
-// and bloom, per log its address, topics and data, with their RLP headers.
+// what the receipts root hashes (receiptBytes of each).
 func ReceiptBytes(rs []*chain.Result) float64 {
 	b := 0
 	for _, r := range rs {
-		if r == nil || r.Err != nil {
-			continue
-		}
-		b += 1 + 3 + 1 + 9 + 259 + 3
-		for i := range r.Logs {
-			l := &r.Logs[i]
-			b += 3 + 21 + 3 + 33*len(l.Topics) + 3 + len(l.Data)
-		}
+		b += receiptBytes(r)
 	}
 	return float64(b)
 }
 
-// rootTail returns the receipts root's model cost for results, and its
-// time on cores (on each of up to one core per rootSubtrie receipts).
-func rootTail(m *CostModel, rs []*chain.Result, cores int) (cost, span float64) {
-	cost = m.RootPerByte * ReceiptBytes(rs)
-	return cost, cost / float64(rootPar(len(rs), cores))
+// receiptBytes is about the size of r's receipt encoding: its status,
+// cumulative gas and bloom, per log its address, topics and data, with
+// their RLP headers (0 for no receipt).
+func receiptBytes(r *chain.Result) int {
+	if r == nil || r.Err != nil {
+		return 0
+	}
+	b := 1 + 3 + 1 + 9 + 259 + 3
+	for i := range r.Logs {
+		l := &r.Logs[i]
+		b += 3 + 21 + 3 + 33*len(l.Topics) + 3 + len(l.Data)
+	}
+	return b
 }
 
-// rootPar is how many cores the receipts root of n receipts uses.
-func rootPar(n, cores int) int { return max(1, min(cores, n/rootSubtrie)) }
+// rootTail returns the receipts root's model cost for results and its
+// time on cores, as chain.ReceiptsRootN runs it there: the subtries it
+// cuts (chain.ReceiptsRootTasks), each costing its receipts' bytes, taken
+// in order by the first free of the cores; or, uncut, all on one.
+func rootTail(m *CostModel, rs []*chain.Result, cores int) (cost, span float64) {
+	cost = m.RootPerByte * ReceiptBytes(rs)
+	tasks := chain.ReceiptsRootTasks(len(rs), cores)
+	if tasks == nil || cost == 0 {
+		return cost, cost
+	}
+	free := make([]float64, min(cores, len(tasks))) // when each core is free
+	for _, tk := range tasks {
+		c := slices.Index(free, slices.Min(free))
+		for _, i := range tk {
+			free[c] += m.RootPerByte * float64(receiptBytes(rs[i]))
+		}
+	}
+	return cost, slices.Max(free)
+}
+
+// rootLeast is the least time the receipts root of rs could take on any
+// number of cores: its largest subtrie when cut for as many cores as it
+// has receipts.
+func rootLeast(m *CostModel, rs []*chain.Result) float64 {
+	tasks := chain.ReceiptsRootTasks(len(rs), max(len(rs), 2))
+	if tasks == nil {
+		return m.RootPerByte * ReceiptBytes(rs)
+	}
+	least := 0.0
+	for _, tk := range tasks {
+		c := 0.0
+		for _, i := range tk {
+			c += m.RootPerByte * float64(receiptBytes(rs[i]))
+		}
+		least = max(least, c)
+	}
+	return least
+}
 
 // DefaultCostModel is the model used unless one is given. Its constants
 // were set from `go test ./evm -bench Ops` and the serial mainnet replay on
@@ -651,7 +683,7 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		rep.Utilisation = busy / (float64(opt.Cores) * now)
 	}
 	criticalPaths(store, final, n, m, rep, expectedRead(st, txs))
-	addRootTail(rep, rootCost, n)
+	addRootTail(rep, rootCost, rootLeast(m, results))
 	rep.Hot = HotElements(store, 10)
 	return results, diff, rep, nil
 }
@@ -758,18 +790,15 @@ func simSerialFrom(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message,
 	rep.TotalWork += tail
 	rep.CriticalPath += tail
 	rep.TxCriticalPath += tail
-	addRootTail(rep, rootCost, len(txs))
+	addRootTail(rep, rootCost, rootLeast(m, results))
 	rep.Hot = HotElements(store, 10)
 	return results, ov.Diff(), rep, nil
 }
 
-// addRootTail adds the receipts root of n receipts (model cost rootCost)
-// to rep's work and critical paths, there as the least it could take on
-// any number of cores (one receipt's share: chain.ReceiptsRootN cuts
-// subtries of at most, not at least, rootSubtrie receipts, as small as
-// one), and recomputes the bound and efficiency.
-func addRootTail(rep *SimReport, rootCost float64, n int) {
-	least := rootCost / float64(max(1, n))
+// addRootTail adds the receipts root (model cost rootCost, at least least
+// on any number of cores: rootLeast) to rep's work and critical paths,
+// and recomputes the bound and efficiency.
+func addRootTail(rep *SimReport, rootCost, least float64) {
 	rep.TotalWork += rootCost
 	rep.CriticalPath += least
 	rep.TxCriticalPath += least

@@ -249,10 +249,13 @@ func TestSimPoolCriticalPath(t *testing.T) {
 }
 
 // TestSimRootTail: the simulator charges the receipts root after the
-// block's last transaction (CostModel.RootPerByte), on one core per
-// rootSubtrie receipts at most: against the same model without it, the
-// serial time grows by the root's cost and the makespan by that cost
-// over those cores, so that more cores than that cannot hide it (Amdahl).
+// block's last transaction (CostModel.RootPerByte), its subtries
+// (chain.ReceiptsRootTasks) on the cores: against the same model without
+// it, the serial time and the work grow by the root's cost, the makespan
+// by its time on the cores (no less than its share of them or its
+// largest subtrie, no more than all of it, all of it on one core), and
+// the critical path by the largest subtrie of the finest cut, so that
+// many cores cannot hide it (Amdahl).
 func TestSimRootTail(t *testing.T) {
 	rules := fork.Get(fork.Cancun)
 	pre := state.NewMem()
@@ -269,34 +272,44 @@ func TestSimRootTail(t *testing.T) {
 		t.Fatal(err)
 	}
 	root := DefaultCostModel.RootPerByte * ReceiptBytes(want)
-	bare := *DefaultCostModel
-	bare.RootPerByte = 0
-	for _, cores := range []int{2, 8, 32} {
+	each := root / float64(len(txs)) // the receipts are alike (no logs)
+	largest := func(n, cores int) float64 {
+		m := 0
+		for _, tk := range chain.ReceiptsRootTasks(n, cores) {
+			m = max(m, len(tk))
+		}
+		return float64(m) * each
+	}
+	bare := DefaultCostModel.NoRoot()
+	eq := func(a, b float64) bool { return math.Abs(a-b) <= 1e-6*root }
+	for _, cores := range []int{1, 2, 8, 32} {
 		with := simulatedAsSerial(t, "with the root", rules, testEnv(), txs, pre, SimOptions{Cores: cores}, want, wantDiff)
-		without := simulatedAsSerial(t, "without", rules, testEnv(), txs, pre, SimOptions{Cores: cores, Model: &bare}, want, wantDiff)
-		span := root / float64(min(cores, len(txs)/rootSubtrie))
-		if d := with.SerialTime - without.SerialTime; math.Abs(d-root) > 1e-6*root {
+		without := simulatedAsSerial(t, "without", rules, testEnv(), txs, pre, SimOptions{Cores: cores, Model: bare}, want, wantDiff)
+		if d := with.SerialTime - without.SerialTime; !eq(d, root) {
 			t.Errorf("%d cores: serial time grew by %.0f, want the root's %.0f", cores, d, root)
 		}
-		if d := with.Makespan - without.Makespan; math.Abs(d-span) > 1e-6*root {
-			t.Errorf("%d cores: makespan grew by %.0f, want %.0f (the root on %d cores)", cores, d, span, min(cores, len(txs)/rootSubtrie))
+		span := with.Makespan - without.Makespan
+		switch {
+		case cores == 1 && !eq(span, root):
+			t.Errorf("1 core: makespan grew by %.0f, want all of the root, %.0f", span, root)
+		case cores > 1 && (span < root/float64(cores)-1e-6*root || span < largest(len(txs), cores)-1e-6*root || span > root-each):
+			t.Errorf("%d cores: makespan grew by %.0f: want from max(%.0f / cores, largest subtrie %.0f) to below %.0f", cores, span, root, largest(len(txs), cores), root)
 		}
-		// Work: all of it; critical path: one receipt's share at least.
-		if d := with.TotalWork - without.TotalWork; math.Abs(d-root) > 1e-6*root {
+		if d := with.TotalWork - without.TotalWork; !eq(d, root) {
 			t.Errorf("%d cores: work grew by %.0f, want the root's %.0f", cores, d, root)
 		}
-		if d := with.CriticalPath - without.CriticalPath; math.Abs(d-root/float64(len(txs))) > 1e-6*root {
-			t.Errorf("%d cores: critical path grew by %.0f, want %.0f", cores, d, root/float64(len(txs)))
+		if d := with.CriticalPath - without.CriticalPath; !eq(d, largest(len(txs), len(txs))) {
+			t.Errorf("%d cores: critical path grew by %.0f, want the finest cut's largest subtrie, %.0f", cores, d, largest(len(txs), len(txs)))
 		}
-		// Past the root's cores it lowers the speedup (below them it
-		// runs as parallel as the rest).
-		if with.Efficiency > 1.0001 || cores > len(txs)/rootSubtrie && with.Speedup >= without.Speedup {
+		// With more cores than subtries the root lowers the speedup
+		// (with fewer it runs as parallel as the rest).
+		if with.Efficiency > 1.0001 || cores > 1 && cores > len(chain.ReceiptsRootTasks(len(txs), cores)) && with.Speedup >= without.Speedup {
 			t.Errorf("%d cores: speedup %.2f (without the root %.2f), efficiency %.3f", cores, with.Speedup, without.Speedup, with.Efficiency)
 		}
 	}
 	// A block run serially by its known structure (one sender's calls):
-	// the root after it still runs on the cores it can use, as
-	// chain.ExecuteBlock runs it for a declined block.
+	// the root after it still runs on the cores, as chain.ExecuteBlock
+	// runs it for a declined block.
 	var chained []*chain.Message
 	for i := range 64 {
 		to := eoa(100 + i)
@@ -310,7 +323,32 @@ func TestSimRootTail(t *testing.T) {
 	}
 	root = DefaultCostModel.RootPerByte * ReceiptBytes(want)
 	rep := simulatedAsSerial(t, "one sender", rules, testEnv(), chained, pre, SimOptions{Cores: 32, MinTxs: 16, MinBound: DefaultMinBound}, want, wantDiff)
-	if span := root / float64(len(chained)/rootSubtrie); !rep.Serial || math.Abs(rep.Makespan-(rep.SerialTime-root+span)) > 1e-6*root || rep.Speedup <= 1 {
-		t.Errorf("one sender: serially %v, makespan %.0f, want %.0f (serial %.0f, the root on %d cores), speedup %.3f", rep.Serial, rep.Makespan, rep.SerialTime-root+span, rep.SerialTime, len(chained)/rootSubtrie, rep.Speedup)
+	if span := rep.Makespan - (rep.SerialTime - root); !rep.Serial || span < root/32 || span >= root || rep.Speedup <= 1 {
+		t.Errorf("one sender: serially %v, the root took %.0f of %.0f after the transactions (want less, on the cores), speedup %.3f", rep.Serial, span, root, rep.Speedup)
+	}
+}
+
+// TestRootTailHeavyReceipt: the receipts root's time on the cores is that
+// of its subtries (chain.ReceiptsRootTasks), not an even share of its
+// bytes: a receipt with a large log keeps its subtrie, and the root, that
+// long however many cores there are; and rootLeast, the critical path's
+// share, is no less than that receipt.
+func TestRootTailHeavyReceipt(t *testing.T) {
+	rs := make([]*chain.Result, 64)
+	for i := range rs {
+		rs[i] = &chain.Result{Status: 1}
+	}
+	rs[5].Logs = []chain.Log{{Data: make([]byte, 100_000)}}
+	m := DefaultCostModel
+	heavy := m.RootPerByte * float64(receiptBytes(rs[5]))
+	cost, _ := rootTail(m, rs, 1)
+	for _, cores := range []int{2, 8, 32} {
+		c, span := rootTail(m, rs, cores)
+		if c != cost || span < heavy || span < cost/float64(cores) || span >= cost {
+			t.Errorf("%d cores: the root %.0f took %.0f, want at least the heavy receipt's %.0f and less than all", cores, c, span, heavy)
+		}
+	}
+	if least := rootLeast(m, rs); least < heavy || least >= cost {
+		t.Errorf("the root's least %.0f, want from the heavy receipt's %.0f to below %.0f", least, heavy, cost)
 	}
 }
