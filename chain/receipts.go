@@ -24,13 +24,20 @@ func ReceiptsRootN(rs []*Receipt, workers int) common.Hash {
 	if len(rs) == 0 {
 		return emptyTrieRoot
 	}
-	keys := make([][]byte, len(rs))
-	order := indexKeyOrder(len(rs))
+	t := indexTrie(len(rs))
+	t.value = func(buf []byte, i int) []byte { return appendReceipt(buf, rs[i]) }
+	return t.root(workers)
+}
+
+// indexTrie returns the trie of the keys rlp(0..n-1) (n > 0), without
+// values.
+func indexTrie(n int) *mpt {
+	keys := make([][]byte, n)
+	order := indexKeyOrder(n)
 	for _, i := range order {
 		keys[i] = rlp.AppendUint64(nil, uint64(i))
 	}
-	t := &mpt{keys: keys, order: order, value: func(buf []byte, i int) []byte { return appendReceipt(buf, rs[i]) }}
-	return t.root(workers)
+	return &mpt{keys: keys, order: order}
 }
 
 // emptyTrieRoot is the root of the empty trie: keccak256(rlp("")).
@@ -145,19 +152,14 @@ func ReceiptsRootTasks(n, workers int) [][]int {
 	if workers <= 1 || n < 2*subtrieMin {
 		return nil
 	}
-	keys := make([][]byte, n)
-	order := indexKeyOrder(n)
-	for _, i := range order {
-		keys[i] = rlp.AppendUint64(nil, uint64(i))
-	}
-	t := &mpt{keys: keys, order: order}
+	t := indexTrie(n)
 	tasks := t.cut(workers)
 	if tasks == nil {
 		return nil
 	}
 	out := make([][]int, len(tasks))
 	for k, tk := range tasks {
-		out[k] = order[tk.lo:tk.hi:tk.hi]
+		out[k] = t.order[tk.lo:tk.hi:tk.hi]
 	}
 	return out
 }

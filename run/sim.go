@@ -125,20 +125,17 @@ func receiptBytes(r *chain.Result) int {
 
 // rootTail returns the receipts root's model cost for results and its
 // time on cores, as chain.ReceiptsRootN runs it there: the subtries it
-// cuts (chain.ReceiptsRootTasks), each costing its receipts' bytes, taken
-// in order by the first free of the cores; or, uncut, all on one.
+// cuts (chain.ReceiptsRootTasks) taken in order by the first free of the
+// cores; or, uncut, all on one.
 func rootTail(m *CostModel, rs []*chain.Result, cores int) (cost, span float64) {
 	cost = m.RootPerByte * ReceiptBytes(rs)
-	tasks := chain.ReceiptsRootTasks(len(rs), cores)
+	tasks := taskCosts(m, rs, chain.ReceiptsRootTasks(len(rs), cores))
 	if tasks == nil || cost == 0 {
 		return cost, cost
 	}
 	free := make([]float64, min(cores, len(tasks))) // when each core is free
-	for _, tk := range tasks {
-		c := slices.Index(free, slices.Min(free))
-		for _, i := range tk {
-			free[c] += m.RootPerByte * float64(receiptBytes(rs[i]))
-		}
+	for _, c := range tasks {
+		free[slices.Index(free, slices.Min(free))] += c
 	}
 	return cost, slices.Max(free)
 }
@@ -147,19 +144,26 @@ func rootTail(m *CostModel, rs []*chain.Result, cores int) (cost, span float64) 
 // number of cores: its largest subtrie when cut for as many cores as it
 // has receipts.
 func rootLeast(m *CostModel, rs []*chain.Result) float64 {
-	tasks := chain.ReceiptsRootTasks(len(rs), max(len(rs), 2))
+	tasks := taskCosts(m, rs, chain.ReceiptsRootTasks(len(rs), max(len(rs), 2)))
 	if tasks == nil {
 		return m.RootPerByte * ReceiptBytes(rs)
 	}
-	least := 0.0
-	for _, tk := range tasks {
-		c := 0.0
-		for _, i := range tk {
-			c += m.RootPerByte * float64(receiptBytes(rs[i]))
-		}
-		least = max(least, c)
+	return slices.Max(tasks)
+}
+
+// taskCosts returns the model cost of each subtrie of the receipts root
+// (its receipts' bytes), nil for none.
+func taskCosts(m *CostModel, rs []*chain.Result, tasks [][]int) []float64 {
+	if tasks == nil {
+		return nil
 	}
-	return least
+	out := make([]float64, len(tasks))
+	for k, tk := range tasks {
+		for _, i := range tk {
+			out[k] += m.RootPerByte * float64(receiptBytes(rs[i]))
+		}
+	}
+	return out
 }
 
 // DefaultCostModel is the model used unless one is given. Its constants
