@@ -84,6 +84,22 @@ func Apply(rules *fork.Rules, env *BlockEnv, msg *Message, src state.Source, cfg
 	return res, err
 }
 
+// ApplyOnto executes msg over src and, when it is valid (Result.Err nil),
+// layers its changes onto dst directly, as dst.Apply(Result.Diff) would,
+// without building the per-transaction diff (Result.Diff stays nil).
+// Serial loops, where src is dst or reads through it, use this: the diff's
+// maps were a fifth of an ERC-20 transfer's serial time.
+func ApplyOnto(rules *fork.Rules, env *BlockEnv, msg *Message, src state.Source, dst *state.Overlay, cfg Config) (*Result, error) {
+	cfg.NoDiff = true
+	x := NewExec(rules, env, msg, src, cfg)
+	res, err := x.Step()
+	if err == nil && res.Err == nil {
+		x.EachChange(dst.ApplyAccount)
+	}
+	x.Release()
+	return res, err
+}
+
 // IntrinsicGas returns the gas a transaction costs before execution, and
 // its EIP-7623 floor (0 before Prague).
 func IntrinsicGas(rules *fork.Rules, msg *Message) (gas, floor uint64) {

@@ -270,14 +270,13 @@ func ExecuteBlock(c *ChainConfig, b *Block, src state.Source, opt BlockOptions) 
 			r = results[i]
 		} else {
 			var err error
-			r, err = Apply(rules, env, msg, ov, Config{Tracer: opt.Tracer})
+			r, err = ApplyOnto(rules, env, msg, ov, ov, Config{Tracer: opt.Tracer})
 			if err != nil {
 				return nil, &TxError{Block: h.Number, Index: i, Err: err}
 			}
 			if r.Err != nil {
 				return nil, &TxError{Block: h.Number, Index: i, Err: r.Err}
 			}
-			ov.Apply(r.Diff)
 		}
 		cum += r.GasUsed
 		rc := &Receipt{Type: msg.Type, Status: r.Status, CumulativeGasUsed: cum, GasUsed: r.GasUsed,

@@ -193,14 +193,11 @@ func Serial(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src st
 // to it, and puts the results in out.
 func serialInto(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, ov *state.Overlay, out []*chain.Result) error {
 	for i, m := range txs {
-		r, err := chain.Apply(rules, env, m, ov, chain.Config{})
+		r, err := chain.ApplyOnto(rules, env, m, ov, ov, chain.Config{})
 		if err != nil {
 			return fmt.Errorf("transaction %d: %w", i, err)
 		}
 		out[i] = r
-		if r.Err == nil {
-			ov.Apply(r.Diff)
-		}
 	}
 	return nil
 }

@@ -460,12 +460,9 @@ func serialModelInto(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Messag
 	ms := &meteredSource{src: ov, m: mt}
 	for i, msg := range txs {
 		mt.work += m.TxSetup + m.Commit
-		r, err := chain.Apply(rules, env, msg, ms, chain.Config{Tracer: mt})
+		r, err := chain.ApplyOnto(rules, env, msg, ms, ov, chain.Config{Tracer: mt})
 		if err != nil {
 			return 0, fmt.Errorf("transaction %d: %w", i, err)
-		}
-		if r.Err == nil {
-			ov.Apply(r.Diff)
 		}
 		if out != nil {
 			out[i] = r

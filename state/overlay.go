@@ -64,52 +64,59 @@ func (o *Overlay) BlockHash(n uint64) (common.Hash, error) { return o.base.Block
 // Apply layers one transaction's diff on top.
 func (o *Overlay) Apply(d Diff) {
 	for addr, ad := range d {
-		a := o.accts[addr]
-		inOverlay := a != nil
-		if a == nil {
-			a = &ovAccount{}
-			o.accts[addr] = a
-		}
-		if ad.Deleted {
-			a.deleted, a.cleared = true, true
-			a.storage = nil
-			a.acct = Account{}
-			a.codeSet, a.code = false, nil
-			continue
-		}
-		bal := ad.Balance
-		if ad.BalanceDelta {
-			// Only parallel executors' per-transaction diffs carry deltas;
-			// the current balance is the overlay's or the base's.
-			var cur Account
-			switch {
-			case inOverlay:
-				cur = a.acct // zero when deleted
-			default:
-				if b, ok, err := o.base.Account(addr); err == nil && ok {
-					cur = b
-				}
+		o.ApplyAccount(addr, ad)
+	}
+}
+
+// ApplyAccount layers one account's change of a transaction on top (what
+// Apply does for each account of a diff). It copies what it keeps of ad
+// except the code slice, so ad (and its Storage map) may be reused after.
+func (o *Overlay) ApplyAccount(addr common.Address, ad *AccountDiff) {
+	a := o.accts[addr]
+	inOverlay := a != nil
+	if a == nil {
+		a = &ovAccount{}
+		o.accts[addr] = a
+	}
+	if ad.Deleted {
+		a.deleted, a.cleared = true, true
+		a.storage = nil
+		a.acct = Account{}
+		a.codeSet, a.code = false, nil
+		return
+	}
+	bal := ad.Balance
+	if ad.BalanceDelta {
+		// Only parallel executors' per-transaction diffs carry deltas;
+		// the current balance is the overlay's or the base's.
+		var cur Account
+		switch {
+		case inOverlay:
+			cur = a.acct // zero when deleted
+		default:
+			if b, ok, err := o.base.Account(addr); err == nil && ok {
+				cur = b
 			}
-			bal.Add(&cur.Balance, &ad.Balance)
 		}
-		if a.deleted {
-			a.deleted = false
-		}
-		a.acct = Account{Nonce: ad.Nonce, Balance: bal, CodeHash: ad.CodeHash}
-		if ad.CodeChanged {
-			a.codeSet, a.code = true, ad.Code
-			o.codes[ad.CodeHash] = ad.Code
-		}
-		if ad.StorageCleared {
-			a.cleared = true
-			a.storage = nil
-		}
-		if len(ad.Storage) > 0 && a.storage == nil {
-			a.storage = make(map[common.Hash]common.Hash, len(ad.Storage))
-		}
-		for k, v := range ad.Storage {
-			a.storage[k] = v
-		}
+		bal.Add(&cur.Balance, &ad.Balance)
+	}
+	if a.deleted {
+		a.deleted = false
+	}
+	a.acct = Account{Nonce: ad.Nonce, Balance: bal, CodeHash: ad.CodeHash}
+	if ad.CodeChanged {
+		a.codeSet, a.code = true, ad.Code
+		o.codes[ad.CodeHash] = ad.Code
+	}
+	if ad.StorageCleared {
+		a.cleared = true
+		a.storage = nil
+	}
+	if len(ad.Storage) > 0 && a.storage == nil {
+		a.storage = make(map[common.Hash]common.Hash, len(ad.Storage))
+	}
+	for k, v := range ad.Storage {
+		a.storage[k] = v
 	}
 }
 
