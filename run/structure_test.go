@@ -231,9 +231,10 @@ func TestSimPoolCriticalPath(t *testing.T) {
 				t.Fatalf("%s: transaction %d invalid serially: %v", name, i, r.Err)
 			}
 		}
-		// Without the receipts root after the block (a tail both share).
+		// Without the receipts root and the diff after the block (a
+		// tail both share).
 		m := *DefaultCostModel
-		m.RootPerByte = 0
+		m.RootPerByte, m.GatherPerEntry, m.ApplyPerEntry = 0, 0, 0
 		rep := simulatedAsSerial(t, name, rules, env, txs, pre, SimOptions{Cores: 8, MinTxs: 16, MinBound: DefaultMinBound, Model: &m}, want, wantDiff)
 		share[rich] = rep.CriticalPath / rep.TotalWork
 		if rep.Efficiency > 1.0001 {
@@ -280,11 +281,16 @@ func TestSimRootTail(t *testing.T) {
 		}
 		return float64(m) * each
 	}
-	bare := DefaultCostModel.NoRoot()
+	// Both without the diff's tail (TestSimDiffTail), a serial part that
+	// would hold the speedup below the root's own parallelism.
+	full := *DefaultCostModel
+	full.GatherPerEntry, full.ApplyPerEntry = 0, 0
+	bare := full
+	bare.RootPerByte = 0
 	eq := func(a, b float64) bool { return math.Abs(a-b) <= 1e-6*root }
 	for _, cores := range []int{1, 2, 8, 32} {
-		with := simulatedAsSerial(t, "with the root", rules, testEnv(), txs, pre, SimOptions{Cores: cores}, want, wantDiff)
-		without := simulatedAsSerial(t, "without", rules, testEnv(), txs, pre, SimOptions{Cores: cores, Model: bare}, want, wantDiff)
+		with := simulatedAsSerial(t, "with the root", rules, testEnv(), txs, pre, SimOptions{Cores: cores, Model: &full}, want, wantDiff)
+		without := simulatedAsSerial(t, "without", rules, testEnv(), txs, pre, SimOptions{Cores: cores, Model: &bare}, want, wantDiff)
 		if d := with.SerialTime - without.SerialTime; !eq(d, root) {
 			t.Errorf("%d cores: serial time grew by %.0f, want the root's %.0f", cores, d, root)
 		}
@@ -350,5 +356,78 @@ func TestRootTailHeavyReceipt(t *testing.T) {
 	}
 	if least := rootLeast(m, rs); least < heavy || least >= cost {
 		t.Errorf("the root's least %.0f, want from the heavy receipt's %.0f to below %.0f", least, heavy, cost)
+	}
+}
+
+// TestSimDiffTail: a block run on the multi-version state pays, after its
+// last transaction, for gathering its diff and re-applying it
+// (CostModel.GatherPerEntry and ApplyPerEntry, per account and slot of
+// the block diff), on one core however many there are: against the same
+// model without them the serial time is unchanged, and the makespan, the
+// work and both critical paths grow by entries × (Gather + Apply). A
+// block run serially by its structure pays nothing (ExecuteBlock runs it
+// without the store).
+func TestSimDiffTail(t *testing.T) {
+	rules := fork.Get(fork.Cancun)
+	pre := state.NewMem()
+	var txs, chained []*chain.Message
+	for i := range 64 {
+		pre.SetAccount(eoa(i), state.Account{Balance: *uint256.NewInt(1e18)})
+		to := eoa(100 + i)
+		m := &chain.Message{From: eoa(i), To: &to, Gas: 21000}
+		m.GasPrice.SetUint64(12)
+		m.Value.SetUint64(1)
+		txs = append(txs, m)
+		c := &chain.Message{From: eoa(0), To: &to, Gas: 30000, Nonce: uint64(i), Data: []byte{1}}
+		c.GasPrice.SetUint64(12)
+		chained = append(chained, c)
+	}
+	bare := *DefaultCostModel
+	bare.GatherPerEntry, bare.ApplyPerEntry = 0, 0
+	per := DefaultCostModel.GatherPerEntry + DefaultCostModel.ApplyPerEntry
+	if per <= 0 {
+		t.Fatal("the default model charges no diff tail")
+	}
+	for _, blk := range []struct {
+		name   string
+		txs    []*chain.Message
+		serial bool
+	}{{"transfers", txs, false}, {"one sender", chained, true}} {
+		want, wantDiff, err := Serial(rules, testEnv(), blk.txs, pre)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries := 0
+		for _, ad := range wantDiff {
+			entries += 1 + len(ad.Storage)
+		}
+		tail := per * float64(entries)
+		if blk.serial {
+			tail = 0
+		}
+		eq := func(a, b float64) bool { return math.Abs(a-b) <= 1e-6*per*float64(entries) }
+		for _, cores := range []int{2, 8, 32} {
+			opt := SimOptions{Cores: cores, MinTxs: 16, MinBound: DefaultMinBound}
+			with := simulatedAsSerial(t, blk.name, rules, testEnv(), blk.txs, pre, opt, want, wantDiff)
+			opt.Model = &bare
+			without := simulatedAsSerial(t, blk.name, rules, testEnv(), blk.txs, pre, opt, want, wantDiff)
+			if with.Serial != blk.serial {
+				t.Fatalf("%s, %d cores: serially %v, want %v", blk.name, cores, with.Serial, blk.serial)
+			}
+			for _, c := range []struct {
+				what      string
+				got, want float64
+			}{
+				{"serial time", with.SerialTime - without.SerialTime, 0},
+				{"makespan", with.Makespan - without.Makespan, tail},
+				{"work", with.TotalWork - without.TotalWork, tail},
+				{"critical path", with.CriticalPath - without.CriticalPath, tail},
+				{"transaction-level critical path", with.TxCriticalPath - without.TxCriticalPath, tail},
+			} {
+				if !eq(c.got, c.want) {
+					t.Errorf("%s, %d cores: %s grew by %.0f, want %.0f (%d entries)", blk.name, cores, c.what, c.got, c.want, entries)
+				}
+			}
+		}
 	}
 }
