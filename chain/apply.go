@@ -87,8 +87,9 @@ func Apply(rules *fork.Rules, env *BlockEnv, msg *Message, src state.Source, cfg
 // ApplyOnto executes msg over src and, when it is valid (Result.Err nil),
 // layers its changes onto dst directly, as dst.Apply(Result.Diff) would,
 // without building the per-transaction diff (Result.Diff stays nil).
-// Serial loops, where src is dst or reads through it, use this: the diff's
-// maps were a fifth of an ERC-20 transfer's serial time.
+// Serial loops, where src is dst or reads through it, use this: building
+// the diff's maps and applying them took about 30% of an ERC-20
+// transfer's serial time.
 func ApplyOnto(rules *fork.Rules, env *BlockEnv, msg *Message, src state.Source, dst *state.Overlay, cfg Config) (*Result, error) {
 	cfg.NoDiff = true
 	x := NewExec(rules, env, msg, src, cfg)

@@ -161,6 +161,10 @@ func sameNonceClass(a, b *Value) bool {
 
 const nShards = 64
 
+// Shards is the number of shards of a store: DiffPart walks at most this
+// many parts in parallel.
+const Shards = nShards
+
 type shard struct {
 	mu        sync.Mutex
 	slabs     [][]element // element storage, reused across batches

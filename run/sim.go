@@ -89,23 +89,26 @@ type CostModel struct {
 	// its subtries on the cores (rootTail): a tail the transactions'
 	// parallelism does not shorten.
 	RootPerByte float64
-	// GatherPerEntry and ApplyPerEntry are what a multi-version run costs
-	// after its last transaction beyond what serial execution does, per
-	// entry (account or slot) of the block diff: gathering the diff off
-	// the elements (mv DiffPart, MergeAccounts, MergeSlots) and, in
+	// WalkPerEntry, MergePerEntry and ApplyPerEntry are what a
+	// multi-version run costs after its last transaction beyond what
+	// serial execution does, per entry (account or slot) of the block
+	// diff: the walk over the elements for their final values (mv
+	// DiffPart), split over the cores (at most one part per shard of the
+	// store); merging the parts into the diff (MergeAccounts beside
+	// MergeSlots, then AttachSlots), on one core; and, in
 	// chain.ExecuteBlock, layering the executor's diff onto the block's
-	// overlay. Serial execution layers each transaction as it ends and
-	// builds the block diff once, as the parallel block does too (that is
-	// in the fitted per-transaction terms). Charged on one core after the
-	// transactions and before the receipts root (diffTail): they run
-	// there, on at most two goroutines, whatever the cores.
-	GatherPerEntry, ApplyPerEntry float64
+	// overlay, on one core. Serial execution layers each transaction as
+	// it ends (in the fitted per-transaction terms) and builds the block
+	// diff once from its overlay, as the parallel block does too. Charged
+	// after the transactions and before the receipts root (diffTail).
+	WalkPerEntry, MergePerEntry, ApplyPerEntry float64
 }
 
 // NoRoot returns a copy of m that charges no receipts root and no
 // re-application of the diff (ApplyPerEntry), for timing transactions
 // alone (run.Parallel against run.Serial, as the demo does: Parallel
-// gathers the diff, GatherPerEntry, but no block follows).
+// gathers the diff, WalkPerEntry and MergePerEntry, but no block
+// follows).
 func (m CostModel) NoRoot() *CostModel {
 	m.RootPerByte = 0
 	m.ApplyPerEntry = 0
@@ -113,14 +116,18 @@ func (m CostModel) NoRoot() *CostModel {
 }
 
 // diffTail is the model cost of what a multi-version run of a block
-// with diff d does after its last transaction (GatherPerEntry,
-// ApplyPerEntry), on one core.
-func diffTail(m *CostModel, d state.Diff) float64 {
+// with diff d does after its last transaction (WalkPerEntry,
+// MergePerEntry, ApplyPerEntry), its time on cores, and the least time it
+// could take on any number of cores (the walk in as many parts as the
+// store has shards).
+func diffTail(m *CostModel, d state.Diff, cores int) (cost, span, least float64) {
 	n := 0
 	for _, ad := range d {
 		n += 1 + len(ad.Storage)
 	}
-	return (m.GatherPerEntry + m.ApplyPerEntry) * float64(n)
+	e := float64(n)
+	walk, rest := m.WalkPerEntry*e, (m.MergePerEntry+m.ApplyPerEntry)*e
+	return walk + rest, walk/float64(min(max(cores, 1), mv.Shards)) + rest, walk/float64(mv.Shards) + rest
 }
 
 // ReceiptBytes is about the size of the receipts' encodings of results,
@@ -271,11 +278,13 @@ var DefaultCostModel = func() *CostModel {
 	m.Precompile[0x09] = 36
 	m.PrecompileOther = 8 // not measured: the point evaluation and BLS12-381 (about the pairing's)
 	m.RootPerByte = 6.45
-	// Timed around mv's gathering (DiffPart to AttachSlots, 2 workers)
-	// and ExecuteBlock's Apply of the executor's diff, over the 50 mainnet
-	// blocks (a probe, 2026-11-25): 11.4 ms and 7.2 ms for 28,456 entries
-	// (17,112 accounts, 11,344 slots), 4.6% of their serial time.
-	m.GatherPerEntry, m.ApplyPerEntry = 400, 250
+	// Timed on 2 workers over the mainnet blocks with 16 or more
+	// transactions (a probe, 2026-11-25), per entry of the block diff:
+	// the walk 217 ns (so about 430 of one core's time), the merges and
+	// the attaching 240, ExecuteBlock's Apply 210-430 (median about 250);
+	// together 2.5-13.5% of a block's serial time, the most on blocks of
+	// plain transfers.
+	m.WalkPerEntry, m.MergePerEntry, m.ApplyPerEntry = 430, 240, 250
 	return m
 }()
 
@@ -705,10 +714,10 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	}
 	// The diff gathered and re-applied (diffTail), then the receipts root
 	// (rootTail), after the last transaction.
-	gather := diffTail(m, diff)
+	diffCost, diffSpan, diffLeast := diffTail(m, diff, opt.Cores)
 	rootCost, rootSpan := rootTail(m, results, opt.Cores)
-	now += gather + rootSpan
-	busy += gather + rootCost
+	now += diffSpan + rootSpan
+	busy += diffCost + rootCost
 	rep.Makespan = now
 	rep.Reexecutions, rep.Parks, rep.Runs = sc.Reexecutions, sc.Parks, n+sc.Reexecutions
 	if now > 0 {
@@ -716,7 +725,7 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		rep.Utilisation = busy / (float64(opt.Cores) * now)
 	}
 	criticalPaths(store, final, n, m, rep, expectedRead(st, txs))
-	addTail(rep, gather+rootCost, gather+rootLeast(m, results))
+	addTail(rep, diffCost+rootCost, diffLeast+rootLeast(m, results))
 	rep.Hot = HotElements(store, 10)
 	return results, diff, rep, nil
 }
@@ -813,21 +822,23 @@ func simSerialFrom(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message,
 		return nil, nil, nil, fmt.Errorf("serial continuation from transaction %d: %w", k, err)
 	}
 	opt.History.Learn(store)
-	// The final prefix's diff gathered (DiffAt) and the block's diff
-	// re-applied: diffTail of the block's diff stands for both.
+	// The final prefix's diff gathered (DiffAt) and applied, and the
+	// block's diff re-applied in chain.ExecuteBlock: diffTail of the
+	// block's diff approximates them (it charges the gathering on the
+	// whole block, not the prefix, and the prefix's application not).
 	diff := ov.Diff()
-	gather := diffTail(m, diff)
+	diffCost, diffSpan, diffLeast := diffTail(m, diff, opt.Cores)
 	rootCost, rootSpan := rootTail(m, results, opt.Cores)
 	rep.SerialFrom = k
-	rep.Makespan = now + tail + gather + rootSpan
+	rep.Makespan = now + tail + diffSpan + rootSpan
 	rep.Reexecutions, rep.Parks, rep.Runs = sc.Reexecutions, sc.Parks, len(txs)+sc.Reexecutions
 	rep.Speedup = rep.SerialTime / rep.Makespan
-	rep.Utilisation = (busy + tail + gather + rootCost) / (float64(opt.Cores) * rep.Makespan)
+	rep.Utilisation = (busy + tail + diffCost + rootCost) / (float64(opt.Cores) * rep.Makespan)
 	criticalPaths(store, final, k, m, rep, expected)
 	rep.TotalWork += tail
 	rep.CriticalPath += tail
 	rep.TxCriticalPath += tail
-	addTail(rep, gather+rootCost, gather+rootLeast(m, results))
+	addTail(rep, diffCost+rootCost, diffLeast+rootLeast(m, results))
 	rep.Hot = HotElements(store, 10)
 	return results, diff, rep, nil
 }

@@ -8,7 +8,9 @@ import (
 
 	"github.com/holiman/uint256"
 	"github.com/velarium/velarium/chain"
+	"github.com/velarium/velarium/evm"
 	"github.com/velarium/velarium/fork"
+	"github.com/velarium/velarium/mv"
 	"github.com/velarium/velarium/state"
 )
 
@@ -234,7 +236,7 @@ func TestSimPoolCriticalPath(t *testing.T) {
 		// Without the receipts root and the diff after the block (a
 		// tail both share).
 		m := *DefaultCostModel
-		m.RootPerByte, m.GatherPerEntry, m.ApplyPerEntry = 0, 0, 0
+		m.RootPerByte, m.WalkPerEntry, m.MergePerEntry, m.ApplyPerEntry = 0, 0, 0, 0
 		rep := simulatedAsSerial(t, name, rules, env, txs, pre, SimOptions{Cores: 8, MinTxs: 16, MinBound: DefaultMinBound, Model: &m}, want, wantDiff)
 		share[rich] = rep.CriticalPath / rep.TotalWork
 		if rep.Efficiency > 1.0001 {
@@ -284,7 +286,7 @@ func TestSimRootTail(t *testing.T) {
 	// Both without the diff's tail (TestSimDiffTail), a serial part that
 	// would hold the speedup below the root's own parallelism.
 	full := *DefaultCostModel
-	full.GatherPerEntry, full.ApplyPerEntry = 0, 0
+	full.WalkPerEntry, full.MergePerEntry, full.ApplyPerEntry = 0, 0, 0
 	bare := full
 	bare.RootPerByte = 0
 	eq := func(a, b float64) bool { return math.Abs(a-b) <= 1e-6*root }
@@ -360,17 +362,22 @@ func TestRootTailHeavyReceipt(t *testing.T) {
 }
 
 // TestSimDiffTail: a block run on the multi-version state pays, after its
-// last transaction, for gathering its diff and re-applying it
-// (CostModel.GatherPerEntry and ApplyPerEntry, per account and slot of
-// the block diff), on one core however many there are: against the same
-// model without them the serial time is unchanged, and the makespan, the
-// work and both critical paths grow by entries × (Gather + Apply). A
-// block run serially by its structure pays nothing (ExecuteBlock runs it
-// without the store).
+// last transaction, for gathering its diff and re-applying it, per
+// account and slot of the block diff (CostModel.WalkPerEntry, split over
+// the cores as mv's DiffPart is over the workers, at most one part per
+// shard; MergePerEntry and ApplyPerEntry on one core): against the same
+// model without them the serial time is unchanged, the work and the busy
+// time grow by entries × (Walk + Merge + Apply), the makespan by entries ×
+// (Walk / min(cores, shards) + Merge + Apply), and both critical paths by
+// entries × (Walk / shards + Merge + Apply). A block run serially by its
+// structure pays nothing (ExecuteBlock runs it without the store).
 func TestSimDiffTail(t *testing.T) {
 	rules := fork.Get(fork.Cancun)
 	pre := state.NewMem()
-	var txs, chained []*chain.Message
+	// A contract that sets storage[caller] = 1: one slot per caller.
+	store := eoa(900)
+	pre.SetCode(store, []byte{evm.PUSH1, 1, evm.CALLER, evm.SSTORE, evm.STOP})
+	var txs, slots, chained []*chain.Message
 	for i := range 64 {
 		pre.SetAccount(eoa(i), state.Account{Balance: *uint256.NewInt(1e18)})
 		to := eoa(100 + i)
@@ -378,35 +385,45 @@ func TestSimDiffTail(t *testing.T) {
 		m.GasPrice.SetUint64(12)
 		m.Value.SetUint64(1)
 		txs = append(txs, m)
+		w := &chain.Message{From: eoa(i), To: &store, Gas: 60000}
+		w.GasPrice.SetUint64(12)
+		slots = append(slots, w)
 		c := &chain.Message{From: eoa(0), To: &to, Gas: 30000, Nonce: uint64(i), Data: []byte{1}}
 		c.GasPrice.SetUint64(12)
 		chained = append(chained, c)
 	}
 	bare := *DefaultCostModel
-	bare.GatherPerEntry, bare.ApplyPerEntry = 0, 0
-	per := DefaultCostModel.GatherPerEntry + DefaultCostModel.ApplyPerEntry
-	if per <= 0 {
+	bare.WalkPerEntry, bare.MergePerEntry, bare.ApplyPerEntry = 0, 0, 0
+	dm := DefaultCostModel
+	walk, rest := dm.WalkPerEntry, dm.MergePerEntry+dm.ApplyPerEntry
+	if walk <= 0 || rest <= 0 {
 		t.Fatal("the default model charges no diff tail")
 	}
+	per := walk + rest
 	for _, blk := range []struct {
 		name   string
 		txs    []*chain.Message
 		serial bool
-	}{{"transfers", txs, false}, {"one sender", chained, true}} {
+	}{{"transfers", txs, false}, {"slots", slots, false}, {"one sender", chained, true}} {
 		want, wantDiff, err := Serial(rules, testEnv(), blk.txs, pre)
 		if err != nil {
 			t.Fatal(err)
 		}
-		entries := 0
+		entries, nslots := 0, 0
 		for _, ad := range wantDiff {
 			entries += 1 + len(ad.Storage)
+			nslots += len(ad.Storage)
 		}
-		tail := per * float64(entries)
+		if blk.name == "slots" && nslots != len(blk.txs) {
+			t.Fatalf("slots: %d slots in the diff, want %d", nslots, len(blk.txs))
+		}
+		e := float64(entries)
 		if blk.serial {
-			tail = 0
+			e = 0
 		}
 		eq := func(a, b float64) bool { return math.Abs(a-b) <= 1e-6*per*float64(entries) }
-		for _, cores := range []int{2, 8, 32} {
+		for _, cores := range []int{2, 8, 32, 128} {
+			work, span, least := e*per, e*(walk/float64(min(cores, mv.Shards))+rest), e*(walk/mv.Shards+rest)
 			opt := SimOptions{Cores: cores, MinTxs: 16, MinBound: DefaultMinBound}
 			with := simulatedAsSerial(t, blk.name, rules, testEnv(), blk.txs, pre, opt, want, wantDiff)
 			opt.Model = &bare
@@ -419,10 +436,12 @@ func TestSimDiffTail(t *testing.T) {
 				got, want float64
 			}{
 				{"serial time", with.SerialTime - without.SerialTime, 0},
-				{"makespan", with.Makespan - without.Makespan, tail},
-				{"work", with.TotalWork - without.TotalWork, tail},
-				{"critical path", with.CriticalPath - without.CriticalPath, tail},
-				{"transaction-level critical path", with.TxCriticalPath - without.TxCriticalPath, tail},
+				{"makespan", with.Makespan - without.Makespan, span},
+				{"work", with.TotalWork - without.TotalWork, work},
+				{"critical path", with.CriticalPath - without.CriticalPath, least},
+				{"transaction-level critical path", with.TxCriticalPath - without.TxCriticalPath, least},
+				// Utilisation is busy time over cores × makespan.
+				{"busy time", with.Utilisation*float64(cores)*with.Makespan - without.Utilisation*float64(cores)*without.Makespan, work},
 			} {
 				if !eq(c.got, c.want) {
 					t.Errorf("%s, %d cores: %s grew by %.0f, want %.0f (%d entries)", blk.name, cores, c.what, c.got, c.want, entries)
