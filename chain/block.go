@@ -165,6 +165,11 @@ type BlockOptions struct {
 	// execution gives: one result per transaction and their merged diff;
 	// or ErrDeclined, and the serial loop runs them.
 	Executor TxExecutor
+	// ExecutorOnto, when set, is used instead of Executor: it layers the
+	// transactions' merged diff onto the block's overlay itself, which
+	// spares building that diff and applying it (a parallel executor
+	// gathers it from its own state).
+	ExecutorOnto TxExecutorOnto
 	// Workers is how many goroutines the block's own work after the
 	// transactions may use (the receipts root, ReceiptsRootN); <= 1: the
 	// calling one. Set it to a parallel executor's workers.
@@ -176,6 +181,12 @@ type BlockOptions struct {
 // transaction's result and the merged state diff of all of them, or
 // ErrDeclined to leave them to ExecuteBlock's serial loop.
 type TxExecutor func(rules *fork.Rules, env *BlockEnv, txs []*Message, src state.Source) ([]*Result, state.Diff, error)
+
+// TxExecutorOnto is a TxExecutor that layers the merged state diff of
+// the transactions onto ov, the overlay it executes them over, instead of
+// returning it (what ov.Apply of TxExecutor's diff gives). It returns
+// ErrDeclined before changing ov; after any other error ov is undefined.
+type TxExecutorOnto func(rules *fork.Rules, env *BlockEnv, txs []*Message, ov *state.Overlay) ([]*Result, error)
 
 // ErrDeclined is what a TxExecutor returns to leave a block to
 // ExecuteBlock's own serial loop: a parallel executor's answer for a block
@@ -238,8 +249,15 @@ func ExecuteBlock(c *ChainConfig, b *Block, src state.Source, opt BlockOptions) 
 	}
 	var cum, blobGas uint64
 	var results []*Result
-	if opt.Executor != nil && len(b.Txs) > 0 {
-		rs, diff, err := opt.Executor(rules, env, b.Txs, ov)
+	if (opt.Executor != nil || opt.ExecutorOnto != nil) && len(b.Txs) > 0 {
+		var rs []*Result
+		var diff state.Diff
+		var err error
+		if opt.ExecutorOnto != nil {
+			rs, err = opt.ExecutorOnto(rules, env, b.Txs, ov)
+		} else {
+			rs, diff, err = opt.Executor(rules, env, b.Txs, ov)
+		}
 		switch {
 		case errors.Is(err, ErrDeclined):
 			// The serial loop below runs the transactions.
@@ -252,7 +270,9 @@ func ExecuteBlock(c *ChainConfig, b *Block, src state.Source, opt BlockOptions) 
 				}
 			}
 			results = rs
-			ov.Apply(diff)
+			if opt.ExecutorOnto == nil {
+				ov.Apply(diff)
+			}
 		}
 	}
 	for i, msg := range b.Txs {

@@ -323,6 +323,49 @@ func (s *Store) MergeDiff(k int, parts []*DiffPart) (state.Diff, error) {
 	return s.AttachSlots(k, d, s.MergeSlots(parts))
 }
 
+// ApplyParts layers DiffAt(k), given as its parts, onto ov, the overlay
+// the batch ran over (the store's base): what ov.Apply(MergeDiff(k,
+// parts)) does, without building the diff (run alone; ov changes under
+// the store, so nothing may read the store's base afterwards). The
+// accounts whose own fields changed come first; then the slots, of
+// accounts that exist after the batch (AttachSlots drops the slots of an
+// account that is gone, and an account without changed fields of its
+// own ends as it began in ov).
+func (s *Store) ApplyParts(parts []*DiffPart, ov *state.Overlay) error {
+	for _, p := range parts {
+		if p.err != nil {
+			return p.err
+		}
+	}
+	for _, p := range parts {
+		for i := range p.accts {
+			ov.ApplyAccount(p.accts[i].addr, &p.accts[i].ad)
+		}
+	}
+	var (
+		last    common.Address
+		storage map[common.Hash]common.Hash
+		keep    bool
+		started bool
+	)
+	for _, p := range parts {
+		for _, sv := range p.slots {
+			if !started || sv.addr != last {
+				// Slots come in runs of one account within a part.
+				st, ok, err := ov.StorageOf(sv.addr)
+				if err != nil {
+					return err
+				}
+				last, storage, keep, started = sv.addr, st, ok, true
+			}
+			if keep {
+				storage[sv.slot] = sv.word
+			}
+		}
+	}
+	return nil
+}
+
 // The merge in three steps, so that two goroutines can share it:
 // MergeAccounts and MergeSlots may run at once (both only read the parts),
 // then AttachSlots joins their outputs. Nothing else may use the store

@@ -189,6 +189,13 @@ func RunBlockTest(t *BlockTest) (res *TestResult) { return RunBlockTestWith(t, n
 // RunBlockTestWith is RunBlockTest with the transactions of every block
 // executed by exec (a parallel or simulated executor; nil: serial).
 func RunBlockTestWith(t *BlockTest, exec chain.TxExecutor) (res *TestResult) {
+	return RunBlockTestOpts(t, chain.BlockOptions{Executor: exec})
+}
+
+// RunBlockTestOpts is RunBlockTest with every block executed under opt
+// (its Executor or ExecutorOnto, Workers; the rest as RunBlockTest sets
+// it).
+func RunBlockTestOpts(t *BlockTest, opt chain.BlockOptions) (res *TestResult) {
 	start := time.Now()
 	r := &TestResult{File: t.File, Test: t.Name, Network: t.Network}
 	defer func() {
@@ -249,7 +256,7 @@ func RunBlockTestWith(t *BlockTest, exec chain.TxExecutor) (res *TestResult) {
 	for i := range j.Blocks {
 		jb := &j.Blocks[i]
 		label := fmt.Sprintf("blocks[%d]", i)
-		n, stats, err := importBlock(cfg, nodes, jb, exec)
+		n, stats, err := importBlock(cfg, nodes, jb, opt)
 		if jb.ExpectException != "" {
 			if err == nil {
 				fail("%s: expected exception %s, but the block was imported", label, jb.ExpectException)
@@ -302,7 +309,7 @@ type blockStats struct {
 
 // importBlock decodes, executes and checks one block; on success it is
 // added to nodes.
-func importBlock(cfg *chain.ChainConfig, nodes map[common.Hash]*btNode, jb *btBlock, exec chain.TxExecutor) (*btNode, blockStats, error) {
+func importBlock(cfg *chain.ChainConfig, nodes map[common.Hash]*btNode, jb *btBlock, opt chain.BlockOptions) (*btNode, blockStats, error) {
 	var stats blockStats
 	raw, err := parseBytes(jb.RLP)
 	if err != nil {
@@ -331,7 +338,7 @@ func importBlock(cfg *chain.ChainConfig, nodes map[common.Hash]*btNode, jb *btBl
 	mem := parent.mem.Copy()
 	// The parent's copy holds its own ancestors' hashes; add the parent's.
 	mem.SetBlockHash(parent.number, parent.hash)
-	res, err := executeBlock(cfg, cb, mem, chain.BlockOptions{Executor: exec})
+	res, err := executeBlock(cfg, cb, mem, chain.BlockOptions{Executor: opt.Executor, ExecutorOnto: opt.ExecutorOnto, Workers: opt.Workers})
 	if err != nil {
 		var te *chain.TxError
 		if errors.As(err, &te) {
@@ -533,6 +540,9 @@ type BlockTestOptions struct {
 	Known *KnownFailures
 	// Executor, when set, executes the transactions (parallel or simulated).
 	Executor chain.TxExecutor
+	// ExecutorOnto, when set, executes them instead, layering their diff
+	// onto the block's overlay (chain.BlockOptions.ExecutorOnto).
+	ExecutorOnto chain.TxExecutorOnto
 }
 
 // BlockTestFileResult is the outcome of one file.
@@ -553,11 +563,11 @@ func RunBlockTestFile(path string, opts *BlockTestOptions) ([]*TestResult, error
 		if opts != nil && opts.Run != nil && !opts.Run.MatchString(t.Name) {
 			continue
 		}
-		var exec chain.TxExecutor
+		var bo chain.BlockOptions
 		if opts != nil {
-			exec = opts.Executor
+			bo.Executor, bo.ExecutorOnto = opts.Executor, opts.ExecutorOnto
 		}
-		r := RunBlockTestWith(t, exec)
+		r := RunBlockTestOpts(t, bo)
 		if opts != nil && !r.Pass && !r.Skipped {
 			if reason, ok := opts.Known.Lookup(r.Test); ok {
 				r.Known = reason

@@ -210,7 +210,7 @@ func TestBlockTestInvalidTx(t *testing.T) {
 	j := tests[0].j
 	gen := &btNode{mem: allocToMem(j.Pre)}
 	gen.hash, _ = parseHash(j.GenesisBlockHeader.Hash)
-	_, _, err = importBlock(cfg, map[common.Hash]*btNode{gen.hash: gen}, &j.Blocks[0], nil)
+	_, _, err = importBlock(cfg, map[common.Hash]*btNode{gen.hash: gen}, &j.Blocks[0], chain.BlockOptions{})
 	var te *chain.TxError
 	if !errors.As(err, &te) || te.Block != 1 || te.Index != 0 || !errors.Is(err, chain.ErrNonceTooHigh) {
 		t.Fatalf("error %v, want a *chain.TxError for block 1, transaction 0", err)

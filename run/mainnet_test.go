@@ -87,13 +87,23 @@ func TestMainnetParallelEqualsSerial(t *testing.T) {
 			var st run.Stats
 			var txs state.Diff
 			opt := run.DefaultOptions(w)
-			bo := run.BlockOptions(opt, &st) // the receipts root on w goroutines too
-			bo.SkipSystem, bo.Executor = true, capture(bo.Executor, &txs)
+			// The executor returning the transactions' diff, compared
+			// with serial's too.
+			bo := chain.BlockOptions{SkipSystem: true, Workers: w, Executor: capture(run.Executor(opt, &st), &txs)}
 			got, err := chain.ExecuteBlock(chain.Mainnet, pb.Block, pb.Pre, bo)
 			if err != nil {
 				t.Fatalf("block %d, %d workers: %v", pb.Number, w, err)
 			}
 			check("block "+itoa(pb.Number)+" workers "+itoa(uint64(w)), got, txs)
+			// And as ExecuteBlock runs it by default (run.BlockOptions):
+			// layering the diff onto the block's overlay itself.
+			bo = run.BlockOptions(opt, &st)
+			bo.SkipSystem = true
+			got, err = chain.ExecuteBlock(chain.Mainnet, pb.Block, pb.Pre, bo)
+			if err != nil {
+				t.Fatalf("block %d, %d workers, onto the overlay: %v", pb.Number, w, err)
+			}
+			sameBlock(t, "block "+itoa(pb.Number)+" workers "+itoa(uint64(w))+" onto the overlay", pb.Pre, serial, got)
 		}
 		for _, p := range cores {
 			seed := int64(pb.Number)*1000 + int64(p)
@@ -166,22 +176,26 @@ func TestBlockTestsParallelEqualsSerial(t *testing.T) {
 	}
 	type cfg struct {
 		name string
-		exec chain.TxExecutor
+		opts replay.BlockTestOptions
 	}
 	var cfgs []cfg
 	for _, w := range []int{2, 8, 1, 4} {
 		name := "workers " + itoa(uint64(w))
-		cfgs = append(cfgs, cfg{name, againstSerial(t, name, run.Executor(run.Options{Workers: w, MaxRuns: 64, Force: true}, nil))})
+		cfgs = append(cfgs, cfg{name, replay.BlockTestOptions{Executor: againstSerial(t, name, run.Executor(run.Options{Workers: w, MaxRuns: 64, Force: true}, nil))}})
 	}
+	// Layering the diff onto the block's overlay, which holds the system
+	// calls' changes before the transactions (EIP-4788, EIP-2935): the
+	// block checks (state root, post state) judge it.
+	cfgs = append(cfgs, cfg{"workers 2 onto the overlay", replay.BlockTestOptions{ExecutorOnto: run.ExecutorOnto(run.Options{Workers: 2, MaxRuns: 64, Force: true}, nil)}})
 	for _, p := range []int{8, 32, 128} {
 		name := "sim " + itoa(uint64(p))
-		cfgs = append(cfgs, cfg{name, againstSerial(t, name, run.SimExecutor(run.SimOptions{Cores: p, Seed: int64(p)}, nil))})
+		cfgs = append(cfgs, cfg{name, replay.BlockTestOptions{Executor: againstSerial(t, name, run.SimExecutor(run.SimOptions{Cores: p, Seed: int64(p)}, nil))}})
 	}
 	if testing.Short() {
-		cfgs = cfgs[:2]
+		cfgs = append(cfgs[:2], cfgs[4])
 	}
 	for _, c := range cfgs {
-		results := replay.RunBlockTestFiles(files, 2, &replay.BlockTestOptions{Executor: c.exec}, nil)
+		results := replay.RunBlockTestFiles(files, 2, &c.opts, nil)
 		n := 0
 		for _, fr := range results {
 			if fr.Err != nil {

@@ -89,35 +89,36 @@ type CostModel struct {
 	// its subtries on the cores (rootTail): a tail the transactions'
 	// parallelism does not shorten.
 	RootPerByte float64
-	// WalkPerEntry, MergePerEntry and ApplyPerEntry are what a
-	// multi-version run costs after its last transaction beyond what
-	// serial execution does, per entry (account or slot) of the block
-	// diff: the walk over the elements for their final values (mv
-	// DiffPart), split over the cores (at most one part per shard of the
-	// store); merging the parts into the diff (MergeAccounts beside
-	// MergeSlots, then AttachSlots), on one core; and, in
-	// chain.ExecuteBlock, layering the executor's diff onto the block's
-	// overlay, on one core. Serial execution layers each transaction as
-	// it ends (in the fitted per-transaction terms) and builds the block
-	// diff once from its overlay, as the parallel block does too. Charged
-	// after the transactions and before the receipts root (diffTail).
+	// WalkPerEntry and ApplyPerEntry are what a multi-version run of a
+	// block costs after its last transaction beyond what serial execution
+	// does, per entry (account or slot) of the block diff: the walk over
+	// the elements for their final values (mv DiffPart), split over the
+	// cores (at most one part per shard of the store), then layering what
+	// it found onto the block's overlay (mv ApplyParts, for
+	// chain.ExecuteBlock: run.ExecutorOnto), on one core. MergePerEntry
+	// is what run.Parallel alone does instead of the layering: merging
+	// the parts into its diff (MergeAccounts beside MergeSlots, then
+	// AttachSlots), on one core (NoRoot charges it in ApplyPerEntry's
+	// place). Serial execution layers each transaction as it ends (in the
+	// fitted per-transaction terms) and builds the block diff once from
+	// its overlay, as the parallel block does too. Charged after the
+	// transactions and before the receipts root (diffTail).
 	WalkPerEntry, MergePerEntry, ApplyPerEntry float64
 }
 
-// NoRoot returns a copy of m that charges no receipts root and no
-// re-application of the diff (ApplyPerEntry), for timing transactions
-// alone (run.Parallel against run.Serial, as the demo does: Parallel
-// gathers the diff, WalkPerEntry and MergePerEntry, but no block
-// follows).
+// NoRoot returns a copy of m that charges no receipts root, and the
+// merge of a diff (MergePerEntry) in place of its layering onto a
+// block's overlay (ApplyPerEntry), for timing transactions alone
+// (run.Parallel against run.Serial, as the demo does).
 func (m CostModel) NoRoot() *CostModel {
 	m.RootPerByte = 0
-	m.ApplyPerEntry = 0
+	m.ApplyPerEntry = m.MergePerEntry
 	return &m
 }
 
 // diffTail is the model cost of what a multi-version run of a block
 // with diff d does after its last transaction (WalkPerEntry,
-// MergePerEntry, ApplyPerEntry), its time on cores, and the least time it
+// ApplyPerEntry), its time on cores, and the least time it
 // could take on any number of cores (the walk in as many parts as the
 // store has shards).
 func diffTail(m *CostModel, d state.Diff, cores int) (cost, span, least float64) {
@@ -126,7 +127,7 @@ func diffTail(m *CostModel, d state.Diff, cores int) (cost, span, least float64)
 		n += 1 + len(ad.Storage)
 	}
 	e := float64(n)
-	walk, rest := m.WalkPerEntry*e, (m.MergePerEntry+m.ApplyPerEntry)*e
+	walk, rest := m.WalkPerEntry*e, m.ApplyPerEntry*e
 	return walk + rest, walk/float64(min(max(cores, 1), mv.Shards)) + rest, walk/float64(mv.Shards) + rest
 }
 
@@ -279,12 +280,12 @@ var DefaultCostModel = func() *CostModel {
 	m.PrecompileOther = 8 // not measured: the point evaluation and BLS12-381 (about the pairing's)
 	m.RootPerByte = 6.45
 	// Timed on 2 workers over the mainnet blocks with 16 or more
-	// transactions (a probe, 2026-11-25), per entry of the block diff:
-	// the walk 217 ns (so about 430 of one core's time), the merges and
-	// the attaching 240, ExecuteBlock's Apply 210-430 (median about 250);
-	// together 2.5-13.5% of a block's serial time, the most on blocks of
-	// plain transfers.
-	m.WalkPerEntry, m.MergePerEntry, m.ApplyPerEntry = 430, 240, 250
+	// transactions (probes, 2026-11-25), per entry of the block diff: the
+	// walk 189-217 ns (so about 420 of one core's time), the layering
+	// onto the overlay 321-324, the merges into a diff and attaching 240
+	// (before ExecutorOnto, ExecuteBlock then applied that diff to its
+	// overlay, 210-430 more).
+	m.WalkPerEntry, m.MergePerEntry, m.ApplyPerEntry = 420, 240, 320
 	return m
 }()
 

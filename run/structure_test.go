@@ -362,15 +362,15 @@ func TestRootTailHeavyReceipt(t *testing.T) {
 }
 
 // TestSimDiffTail: a block run on the multi-version state pays, after its
-// last transaction, for gathering its diff and re-applying it, per
+// last transaction, for gathering its diff onto the block's overlay, per
 // account and slot of the block diff (CostModel.WalkPerEntry, split over
 // the cores as mv's DiffPart is over the workers, at most one part per
-// shard; MergePerEntry and ApplyPerEntry on one core): against the same
+// shard; ApplyPerEntry, mv's ApplyParts, on one core): against the same
 // model without them the serial time is unchanged, the work and the busy
-// time grow by entries × (Walk + Merge + Apply), the makespan by entries ×
-// (Walk / min(cores, shards) + Merge + Apply), and both critical paths by
-// entries × (Walk / shards + Merge + Apply). A block run serially by its
-// structure pays nothing (ExecuteBlock runs it without the store).
+// time grow by entries × (Walk + Apply), the makespan by entries × (Walk /
+// min(cores, shards) + Apply), and both critical paths by entries × (Walk
+// / shards + Apply). A block run serially by its structure pays nothing
+// (ExecuteBlock runs it without the store).
 func TestSimDiffTail(t *testing.T) {
 	rules := fork.Get(fork.Cancun)
 	pre := state.NewMem()
@@ -395,7 +395,7 @@ func TestSimDiffTail(t *testing.T) {
 	bare := *DefaultCostModel
 	bare.WalkPerEntry, bare.MergePerEntry, bare.ApplyPerEntry = 0, 0, 0
 	dm := DefaultCostModel
-	walk, rest := dm.WalkPerEntry, dm.MergePerEntry+dm.ApplyPerEntry
+	walk, rest := dm.WalkPerEntry, dm.ApplyPerEntry
 	if walk <= 0 || rest <= 0 {
 		t.Fatal("the default model charges no diff tail")
 	}

@@ -120,6 +120,30 @@ func (o *Overlay) ApplyAccount(addr common.Address, ad *AccountDiff) {
 	}
 }
 
+// StorageOf returns addr's storage in o, to write slots into, creating
+// addr's entry from the base when o has none. ok is false when addr does
+// not exist (deleted, or in neither o nor the base): it has no storage
+// to write. For executors layering a block's diff onto o slot by slot
+// after ApplyAccount of its accounts; the map stays o's.
+func (o *Overlay) StorageOf(addr common.Address) (storage map[common.Hash]common.Hash, ok bool, err error) {
+	a := o.accts[addr]
+	if a == nil {
+		acct, exists, err := o.base.Account(addr)
+		if err != nil || !exists {
+			return nil, false, err
+		}
+		a = &ovAccount{acct: acct}
+		o.accts[addr] = a
+	}
+	if a.deleted {
+		return nil, false, nil
+	}
+	if a.storage == nil {
+		a.storage = make(map[common.Hash]common.Hash)
+	}
+	return a.storage, true, nil
+}
+
 // Diff returns the merged diff of everything applied, in canonical form
 // (see Diff): each account and slot is compared with the base, and what
 // ends where it began is left out (an account touched and left as it

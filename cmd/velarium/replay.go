@@ -135,11 +135,11 @@ func runReplay(args []string) int {
 		return 2
 	}
 	// One learned history per configuration, carried from block to block.
-	var executor chain.TxExecutor
+	var executor chain.TxExecutorOnto
 	if o.workers > 1 {
 		popt := prun.DefaultOptions(o.workers)
 		popt.History = prun.NewHistory()
-		executor = prun.Executor(popt, nil)
+		executor = prun.ExecutorOnto(popt, nil)
 	}
 	simHist := make([]*prun.History, len(simCores))
 	for i := range simHist {
@@ -164,7 +164,7 @@ func runReplay(args []string) int {
 			results = append(results, &replayResult{PevmResult: &replay.PevmResult{Dir: dir, LoadFailed: true, Error: err.Error()}})
 			continue
 		}
-		r := replay.RunPevmOpts(pb, chain.BlockOptions{Executor: executor, Workers: o.workers})
+		r := replay.RunPevmOpts(pb, chain.BlockOptions{ExecutorOnto: executor, Workers: o.workers})
 		rr := &replayResult{PevmResult: r, Workers: o.workers}
 		results = append(results, rr)
 		// The calibration's measured time: the best of this run and two
@@ -173,7 +173,7 @@ func runReplay(args []string) int {
 		warm := r.ExecSeconds
 		if len(simCores) > 0 && o.workers == 1 && r.Pass && r.Txs >= 10 {
 			for range 2 {
-				warm = min(warm, replay.RunPevmOpts(pb, chain.BlockOptions{Executor: executor, Workers: o.workers}).ExecSeconds)
+				warm = min(warm, replay.RunPevmOpts(pb, chain.BlockOptions{ExecutorOnto: executor, Workers: o.workers}).ExecSeconds)
 			}
 		}
 		for i, p := range simCores {
