@@ -228,13 +228,38 @@ func capture(exec chain.TxExecutor, res *[]*chain.Result, diff *state.Diff) chai
 	}
 }
 
+// captureOnto wraps onto so that the transaction results and merged diff
+// of its last call are kept: it layers them onto an overlay of its own
+// over the block's, whose diff is the transactions', and applies that to
+// the block's overlay.
+func captureOnto(onto chain.TxExecutorOnto, res *[]*chain.Result, diff *state.Diff) chain.TxExecutorOnto {
+	return func(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, ov *state.Overlay) ([]*chain.Result, error) {
+		own := state.NewOverlay(ov)
+		r, err := onto(rules, env, txs, own)
+		*res, *diff = r, nil
+		switch {
+		case errors.Is(err, chain.ErrDeclined):
+			// ExecuteBlock runs the block serially: its results are serial's.
+			*res, *diff, _ = run.Serial(rules, env, txs, ov)
+		case err == nil:
+			*diff = own.Diff()
+			ov.Apply(*diff)
+		}
+		return r, err
+	}
+}
+
 // checked runs pb with opt (its executor and workers) through replay.RunPevmOpts (gasUsed,
 // logsBloom, receiptsRoot against the header) and compares every
 // transaction's result and the state diff (byte for byte) with the serial ones.
 func checked(pb *replay.PevmBlock, opt chain.BlockOptions, want []*chain.Result, wantDiff state.Diff) error {
 	var res []*chain.Result
 	var diff state.Diff
-	opt.Executor = capture(opt.Executor, &res, &diff)
+	if opt.ExecutorOnto != nil {
+		opt.ExecutorOnto = captureOnto(opt.ExecutorOnto, &res, &diff)
+	} else {
+		opt.Executor = capture(opt.Executor, &res, &diff)
+	}
 	if pr := replay.RunPevmOpts(pb, opt); !pr.Pass {
 		return errors.New(pr.Summary())
 	}

@@ -36,7 +36,7 @@ func (r *Report) parallelMarkdown(w io.Writer) {
 	if b := par.Blocks; b != nil {
 		p("### Mainnet blocks\n\n")
 		p("The 50 pevm blocks as in the serial suite (`chain.ExecuteBlock` with `SkipSystem`; the parallel runs pass "+
-			"`BlockOptions.Executor`). Simulation: `run.SimExecutor(run.SimOptions{Cores: P, MinTxs: %d, MinBound: run.DefaultMinBound, History: h, Adaptive: true})` "+
+			"`run.BlockOptions`: `BlockOptions.ExecutorOnto`, the block diff layered onto `ExecuteBlock`'s overlay). Simulation: `run.SimExecutor(run.SimOptions{Cores: P, MinTxs: %d, MinBound: run.DefaultMinBound, History: h, Adaptive: true})` "+
 			"with one learned history `h` per core count carried from block to block in block-number order, as "+
 			"`velarium replay --sim-cores` does (so a run of only some blocks, `-blocks`, simulates with less "+
 			"history), and the real driver's adaptive rule scaled to the cores.\n\n", blockSimMinTxs)

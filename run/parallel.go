@@ -246,6 +246,11 @@ func Parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 // itself, and decline), the block diff is layered onto it and not
 // returned.
 func parallel(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src state.Source, opt Options, stats *Stats, decline bool, onto *state.Overlay) ([]*chain.Result, state.Diff, error) {
+	if onto != nil {
+		// Running serially itself would return a diff that no one
+		// layers onto onto: leave such a block to the caller.
+		decline = true
+	}
 	var st Stats
 	if stats == nil {
 		stats = &st

@@ -102,7 +102,10 @@ type CostModel struct {
 	// place). Serial execution layers each transaction as it ends (in the
 	// fitted per-transaction terms) and builds the block diff once from
 	// its overlay, as the parallel block does too. Charged after the
-	// transactions and before the receipts root (diffTail).
+	// transactions and before the receipts root (diffTail). A block run
+	// through run.Executor instead, whose diff ExecuteBlock applies
+	// after, costs more than the model says (the merge and the Apply,
+	// about 490 ns per entry, against the layering's 320).
 	WalkPerEntry, MergePerEntry, ApplyPerEntry float64
 }
 
