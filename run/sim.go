@@ -105,7 +105,7 @@ type CostModel struct {
 	// transactions and before the receipts root (diffTail). A block run
 	// through run.Executor instead, whose diff ExecuteBlock applies
 	// after, costs more than the model says (the merge and the Apply,
-	// about 490 ns per entry, against the layering's 320).
+	// about 435 ns per entry, against the layering's 240).
 	WalkPerEntry, MergePerEntry, ApplyPerEntry float64
 }
 
@@ -289,13 +289,16 @@ var DefaultCostModel = func() *CostModel {
 	m.Precompile[0x09] = 36
 	m.PrecompileOther = 8 // not measured: the point evaluation and BLS12-381 (about the pairing's)
 	m.RootPerByte = 6.45
-	// Timed on 2 workers over the mainnet blocks with 16 or more
-	// transactions (probes, 2026-11-25), per entry of the block diff: the
-	// walk 189-217 ns (so about 420 of one core's time), the layering
-	// onto the overlay 321-324, the merges into a diff and attaching 240
-	// (before ExecutorOnto, ExecuteBlock then applied that diff to its
-	// overlay, 210-430 more).
-	m.WalkPerEntry, m.MergePerEntry, m.ApplyPerEntry = 420, 240, 320
+	// Timed on 2 workers over the 43 mainnet blocks with 16 or more
+	// transactions (probes, 2026-11-25), per entry of the block diff
+	// (24,941 entries), the best of 9 runs of each block as the
+	// calibration takes serial times: the walk 159-188 ns (so about 350
+	// of one core's time), the layering onto the overlay 238-241, the
+	// merges into a diff and attaching 185 (before ExecutorOnto,
+	// ExecuteBlock then applied that diff to its overlay, about 250
+	// more). Sums over runs instead of the best gave 189-217, 321-324 and
+	// 240: the machine's noise.
+	m.WalkPerEntry, m.MergePerEntry, m.ApplyPerEntry = 350, 185, 240
 	return m
 }()
 
