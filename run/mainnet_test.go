@@ -14,7 +14,7 @@ import (
 	"github.com/velarium/velarium/state"
 )
 
-func mainnetBlocks(t *testing.T) []*replay.PevmBlock {
+func mainnetBlocks(t testing.TB) []*replay.PevmBlock {
 	dirs, err := replay.BlockDirs(fixtures.Require(t, "mainnet", "pevm"))
 	if err != nil {
 		t.Fatal(err)
