@@ -61,8 +61,13 @@ type SimReport struct {
 	TxCriticalPath            float64 // over whole transactions
 	Bound                     float64 // min(Cores, TotalWork / CriticalPath)
 	Efficiency                float64 // Speedup / Bound
-	Hot                       []HotElement
-	Serial                    bool // ran serially (small block)
+	// Tail is the part of Makespan after the last transaction: the
+	// block diff's walk and layering (diffTail) and the receipts root
+	// (rootTail). Efficiency's bound lets it spread over the cores, as if
+	// it could overlap the transactions; it cannot.
+	Tail   float64
+	Hot    []HotElement
+	Serial bool // ran serially (small block)
 	// SerialFrom is the first transaction the adaptive rule executed
 	// serially, after the speculative prefix (-1: none).
 	SerialFrom int
@@ -585,6 +590,7 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 		// for a declined block too).
 		rootCost, rootSpan := rootTail(m, res, opt.Cores)
 		rep.Serial, rep.Makespan, rep.Runs = true, serialTime-rootCost+rootSpan, n
+		rep.Tail = rootSpan
 		if rep.Makespan > 0 {
 			rep.Speedup = serialTime / rep.Makespan
 			rep.Utilisation = serialTime / (float64(opt.Cores) * rep.Makespan)
@@ -732,6 +738,7 @@ func Simulate(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message, src 
 	rootCost, rootSpan := rootTail(m, results, opt.Cores)
 	now += diffSpan + rootSpan
 	busy += diffCost + rootCost
+	rep.Tail = diffSpan + rootSpan
 	rep.Makespan = now
 	rep.Reexecutions, rep.Parks, rep.Runs = sc.Reexecutions, sc.Parks, n+sc.Reexecutions
 	if now > 0 {
@@ -845,6 +852,7 @@ func simSerialFrom(rules *fork.Rules, env *chain.BlockEnv, txs []*chain.Message,
 	rootCost, rootSpan := rootTail(m, results, opt.Cores)
 	rep.SerialFrom = k
 	rep.Makespan = now + tail + diffSpan + rootSpan
+	rep.Tail = diffSpan + rootSpan
 	rep.Reexecutions, rep.Parks, rep.Runs = sc.Reexecutions, sc.Parks, len(txs)+sc.Reexecutions
 	rep.Speedup = rep.SerialTime / rep.Makespan
 	rep.Utilisation = (busy + tail + diffCost + rootCost) / (float64(opt.Cores) * rep.Makespan)

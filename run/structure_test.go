@@ -437,6 +437,7 @@ func TestSimDiffTail(t *testing.T) {
 			}{
 				{"serial time", with.SerialTime - without.SerialTime, 0},
 				{"makespan", with.Makespan - without.Makespan, span},
+				{"tail", with.Tail - without.Tail, span},
 				{"work", with.TotalWork - without.TotalWork, work},
 				{"critical path", with.CriticalPath - without.CriticalPath, least},
 				{"transaction-level critical path", with.TxCriticalPath - without.TxCriticalPath, least},

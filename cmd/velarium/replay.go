@@ -42,7 +42,7 @@ func replayFlags(out io.Writer) (*flag.FlagSet, *replayOpts) {
 	fs.SetOutput(out)
 	fs.StringVar(&o.json, "json", "", "write the per-block results (and parallel figures) as a JSON array to `FILE`")
 	fs.IntVar(&o.workers, "workers", 1, "execute each block on `N` real worker goroutines (1: serial)")
-	fs.StringVar(&o.simCores, "sim-cores", "", "also execute each block on simulated cores, `P[,P...]`, and report makespan, speedup, utilisation, re-executions, critical paths, efficiency and the hottest elements")
+	fs.StringVar(&o.simCores, "sim-cores", "", "also execute each block on simulated cores, `P[,P...]`, and report makespan, speedup, utilisation, re-executions, critical paths, efficiency, the tail after the last transaction and the hottest elements")
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprintf(w, `usage: velarium replay [--workers N] [--sim-cores P[,P...]] [--json FILE] [DIR...]
@@ -203,9 +203,9 @@ func runReplay(args []string) int {
 		fmt.Fprintf(stdout, "%9d %-16s %5d txs %11d gas %10.3f ms %9.1f Mgas/s  (load %7.3f ms)  %s\n",
 			r.Number, r.Fork, r.Txs, r.GasUsed, r.ExecSeconds*1e3, r.MgasPerSec, r.LoadSeconds*1e3, oneLine(r.Summary()))
 		for _, rep := range rr.Sim {
-			fmt.Fprintf(stdout, "%9s sim %3d cores: speedup %6.2fx  efficiency %5.1f%%  utilisation %5.1f%%  re-exec %4d  waits %4d  critical path %5.1f%% (tx-level %5.1f%%) of work%s\n",
+			fmt.Fprintf(stdout, "%9s sim %3d cores: speedup %6.2fx  efficiency %5.1f%%  utilisation %5.1f%%  re-exec %4d  waits %4d  critical path %5.1f%% (tx-level %5.1f%%) of work  tail %4.1f%% of makespan%s\n",
 				"", rep.Cores, rep.Speedup, 100*rep.Efficiency, 100*rep.Utilisation, rep.Reexecutions, rep.Parks,
-				pct(rep.CriticalPath, rep.TotalWork), pct(rep.TxCriticalPath, rep.TotalWork), simFallback(rep)+hottest(rep))
+				pct(rep.CriticalPath, rep.TotalWork), pct(rep.TxCriticalPath, rep.TotalWork), pct(rep.Tail, rep.Makespan), simFallback(rep)+hottest(rep))
 		}
 		stdout.Flush()
 	}
