@@ -270,9 +270,7 @@ func ExecuteBlock(c *ChainConfig, b *Block, src state.Source, opt BlockOptions) 
 				}
 			}
 			results = rs
-			if opt.ExecutorOnto == nil {
-				ov.Apply(diff)
-			}
+			ov.Apply(diff) // nil, so nothing, when ExecutorOnto layered it
 		}
 	}
 	for i, msg := range b.Txs {
